@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests/figures.py helpers
+
+from toolkit import spec  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def template_2021(tmp_path_factory) -> Path:
+    """One generated 2021 template (read-only: copy before filling)."""
+    from toolkit.template import write_template
+
+    path = tmp_path_factory.mktemp("tpl") / "模板.xlsx"
+    return write_template(path, spec.get("gov-2021"), agency="示例县人民政府办公室", year=2025)
+
+
+@pytest.fixture
+def blank_return(template_2021, tmp_path) -> Path:
+    dest = tmp_path / "return.xlsx"
+    shutil.copy(template_2021, dest)
+    return dest
+
+
+def soffice_or_skip() -> str:
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI 上必须有 LibreOffice（soffice），.ci/run 应安装 libreoffice-calc")
+        pytest.skip("soffice not installed")
+    return exe

@@ -1,0 +1,210 @@
+"""The batch pipeline behind `disclosure check`: find the returns, read them (in a
+worker pool), validate them all at once, and write the outputs.
+
+OUTDIR after a run:
+  findings.json                     the stable interface (README), written LAST
+  annotated/<name>_校验意见.xlsx     one per file with findings (annotate.py)
+  汇总.xlsx                          the summary (summary.py)
+A run first removes findings.json, so a run killed midway leaves nothing a rerun or
+`disclosure mail` would trust; every output is written atomically (atomic.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import atomic, spec
+from .findings import FileReport, Finding
+from .limits import Limits
+from .reader import ReadResult, read_return
+from .validate import validate
+
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
+FINDINGS_JSON = "findings.json"
+ANNOTATED_DIR = "annotated"
+POOL_THRESHOLD = 8  # fewer files than this are read in-process: a pool costs more
+
+
+@dataclass
+class Batch:
+    reports: list[FileReport]
+    outdir: Path | None = None
+    previous: object = None  # previous.PreviousMatch when --previous was given
+    coverage: object = None  # coverage.Coverage when --roster was given
+    annotated: dict[str, Path] = field(default_factory=dict)  # report.path -> copy
+    summary: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "pass" for r in self.reports)
+
+
+def collect(paths: Iterable[str | os.PathLike], *, exclude: Path | None = None) -> list[Path]:
+    """Return files named by ``paths`` (folders recursively), in a stable order.
+
+    Office lock files (~$…) and our own output folder are skipped; a file named
+    directly is taken whatever its extension (its content decides what it is)."""
+    found: dict[Path, None] = {}
+    skip = exclude.resolve() if exclude else None
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or f.name.startswith(("~$", ".")) or f.suffix.lower() not in SUFFIXES:
+                    continue
+                if skip and skip in f.resolve().parents:
+                    continue
+                found.setdefault(f, None)
+        else:
+            found.setdefault(p, None)
+    return list(found)
+
+
+def _read_one(args) -> ReadResult:
+    path, limits, expect_id = args
+    expect = spec.get(expect_id) if expect_id else None
+    try:
+        return read_return(path, limits=limits, expect=expect)
+    except Exception as exc:  # the batch goes on: a bug in reading one file is its verdict
+        result = ReadResult(path=str(path))
+        result.unreadable = Finding.of("F3", detail=f"读取时出错：{type(exc).__name__}")
+        return result
+
+
+def read_all(files: list[Path], *, workers: int | None = None, limits: Limits | None = None,
+             expect: spec.Format | None = None,
+             progress: Callable[[int, int], None] | None = None) -> list[ReadResult]:
+    jobs = [(f, limits, expect.id if expect else None) for f in files]
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    results: list[ReadResult] = []
+    if workers <= 1 or len(files) < POOL_THRESHOLD:
+        for job in jobs:
+            results.append(_read_one(job))
+            if progress:
+                progress(len(results), len(jobs))
+        return results
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for result in pool.map(_read_one, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 4)))):
+            results.append(result)
+            if progress:
+                progress(len(results), len(jobs))
+    return results
+
+
+def _report(result: ReadResult, findings: list[Finding]) -> FileReport:
+    report = FileReport(path=result.path, sha256=result.sha256, agency=result.agency,
+                        year=result.year, format=result.format_id, read_by=result.read_by,
+                        meta=result.meta)
+    if result.unreadable is not None:
+        report.unreadable = True
+        report.findings = [result.unreadable]
+        return report
+    report.findings = [*result.findings, *findings]
+    report.figures = {k: v.number for k, v in result.values.items() if v.accepted}
+    return report
+
+
+def reports_of(results: list[ReadResult], *, previous=None) -> list[FileReport]:
+    """Validate read results (with last year's figures when ``previous`` matches)."""
+    prev_figures, prev_source = {}, {}
+    if previous is not None:
+        for i, r in enumerate(results):
+            shell = _report(r, [])
+            prev_figures[i] = previous.figures_for(shell)
+            prev_source[i] = previous.source_for(shell)
+    findings = validate(results, previous=prev_figures, previous_source=prev_source)
+    return [_report(r, f) for r, f in zip(results, findings)]
+
+
+def read_reports(paths: Iterable[str | os.PathLike], *, workers: int | None = None,
+                 limits: Limits | None = None, expect: spec.Format | None = None) -> list[FileReport]:
+    """Read and validate, no outputs: status and valid figures of every return."""
+    return reports_of(read_all(collect(paths), workers=workers, limits=limits, expect=expect))
+
+
+def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
+        workers: int | None = None, roster: str | os.PathLike | None = None,
+        previous: Iterable[str | os.PathLike] | None = None, limits: Limits | None = None,
+        expect: spec.Format | None = None, annotate: bool = True,
+        progress: Callable[[int, int], None] | None = None) -> Batch:
+    """Check every return under ``paths``; write findings.json, annotated copies and
+    汇总.xlsx into ``outdir`` (none when ``outdir`` is None)."""
+    outdir = Path(outdir) if outdir is not None else None
+    if outdir is not None:
+        outdir.mkdir(parents=True, exist_ok=True)
+        (outdir / FINDINGS_JSON).unlink(missing_ok=True)
+    files = collect(paths, exclude=outdir)
+    results = read_all(files, workers=workers, limits=limits, expect=expect, progress=progress)
+
+    match = None
+    if previous:
+        from .previous import match_previous
+
+        last_year = read_reports(list(previous), workers=workers, limits=limits)
+        match = match_previous([_report(r, []) for r in results], last_year)
+    batch = Batch(reports=reports_of(results, previous=match), outdir=outdir, previous=match)
+
+    if roster is not None:
+        from .coverage import coverage
+        from .roster import read_roster
+
+        batch.coverage = coverage(batch.reports, read_roster(roster))
+    if outdir is not None:
+        write_outputs(batch, annotate=annotate)
+    return batch
+
+
+def write_outputs(batch: Batch, *, annotate: bool = True) -> None:
+    from .summary import write_summary
+
+    outdir = batch.outdir
+    if annotate:
+        batch.annotated = _write_annotated(batch.reports, outdir / ANNOTATED_DIR)
+    batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=batch.annotated)
+    atomic.write_text(outdir / FINDINGS_JSON, json.dumps(findings_json(batch), ensure_ascii=False, indent=1))
+
+
+def _write_annotated(reports: list[FileReport], folder: Path) -> dict[str, Path]:
+    from .annotate import annotate, annotated_name
+
+    written: dict[str, Path] = {}
+    taken: set[str] = set()
+    for report in reports:
+        if report.unreadable or not report.findings:
+            continue
+        name = annotated_name(Path(report.path))
+        if name is None:  # .xls/.et cannot be annotated in place
+            continue
+        stem, suffix = name.rsplit(".", 1)
+        n = 2
+        while name in taken:  # two returns with one file name, from two folders
+            name = f"{stem}_{n}.{suffix}"
+            n += 1
+        taken.add(name)
+        written[report.path] = annotate(report, folder / name)
+    # Replace the previous run's copies cleanly: anything we did not write now goes.
+    if folder.is_dir():
+        for old in folder.iterdir():
+            if old.is_file() and old.name not in taken:
+                old.unlink()
+    return written
+
+
+def findings_json(batch: Batch) -> dict:
+    files = []
+    for report in batch.reports:
+        entry = report.to_json()
+        copy = batch.annotated.get(report.path)
+        entry["annotated"] = str(copy.relative_to(batch.outdir)) if copy and batch.outdir else None
+        files.append(entry)
+    formats = sorted({r.format for r in batch.reports if r.format})
+    return {
+        "format": formats[0] if len(formats) == 1 else formats,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "files": files,
+    }

@@ -1,0 +1,283 @@
+"""A returned workbook, read: which format, whose, which year, and what was typed in
+every figure cell, found by defined name first and by the format's labels otherwise.
+
+Nothing here judges the figures (validate.py does); the reader only reports what it
+could not find or what does not fit (structure S1–S3, format F9), and turns a file
+that cannot be read at all into one verdict (F1–F8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import locate, spec
+from .book import Book, Unreadable, open_book
+from .findings import Finding
+from .limits import Limits
+from .values import Value, classify
+
+META_SHEET = "_meta"
+FEEDBACK_SHEET = "校验结果"  # the sheet annotate.py puts first in an annotated copy
+META_PROPERTY = "disclosure."
+META_KEYS = ("format", "agency", "year", "generator", "version", "fingerprint")
+NAMES_THRESHOLD = 0.5  # share of a format's figure names that makes it "our template"
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+@dataclass
+class ReadResult:
+    path: str
+    sha256: str | None = None
+    format_id: str | None = None  # an id, not the Format: results cross process pools
+    read_by: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    meta: dict = field(default_factory=dict)
+    places: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (sheet, A1)
+    values: dict[str, Value] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    unreadable: Finding | None = None
+    checkable: bool = True  # False when the figures must not be judged (wrong format)
+
+    @property
+    def fmt(self) -> spec.Format | None:
+        return spec.get(self.format_id) if self.format_id else None
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_return(path: str | Path, *, limits: Limits | None = None,
+                expect: spec.Format | None = None) -> ReadResult:
+    """Read one return.  Never raises for a bad file: the verdict is in the result."""
+    path = Path(path)
+    result = ReadResult(path=str(path))
+    try:
+        result.sha256 = sha256_of(path)
+        book = open_book(path, limits)
+    except Unreadable as exc:
+        result.unreadable = Finding.of(exc.code, detail=exc.detail)
+        return result
+    except OSError as exc:
+        result.unreadable = Finding.of("F3", detail=f"无法打开文件：{exc.strerror or exc}")
+        return result
+    try:
+        _read(book, result, expect)
+    except Unreadable as exc:
+        result.unreadable = Finding.of(exc.code, detail=exc.detail)
+    finally:
+        book.close()
+    return result
+
+
+def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
+    result.meta = _meta(book)
+    fmt, by_names = _format_by_names(book)
+    grids = None
+    if fmt is None:
+        grids = _grids(book)
+        fmt, _score, _scores = locate.detect_format(grids, spec.formats().values())
+        if fmt is None:
+            raise Unreadable("F8", "既没有模板的定义名称，也没有年度报告的表格标签")
+    result.format_id = fmt.id
+    stamped = spec.formats().get(result.meta.get("format"))
+    if stamped is not None and stamped.id != fmt.id:
+        result.findings.append(Finding.of("F9", detail=(
+            f"模板标记为{_format_name(stamped)}，但表格内容是{_format_name(fmt)}，请使用下发的模板重新填写")))
+    if expect is not None and expect.id != fmt.id:
+        result.findings.append(Finding.of("F9", detail=(
+            f"本次要求报送{_format_name(expect)}，此文件是{_format_name(fmt)}，请改用正确的模板填写")))
+        result.checkable = False
+
+    # Figures: by defined names, then by labels for whatever names did not lead to.
+    result.places = dict(by_names)
+    if len(result.places) < len(fmt.figures):
+        grids = grids if grids is not None else _grids(book)
+        located = locate.locate(grids, fmt)
+        for key, place in located.cells.items():
+            result.places.setdefault(key, place)
+        _missing_findings(fmt, result, located)
+        if by_names:
+            result.findings.append(Finding.of("S2", detail=(
+                f"{len(fmt.figures) - len(by_names)} 个数字格的定义名称缺失或失效，已按表格标签读取")))
+    result.read_by = "names" if len(by_names) == len(fmt.figures) else "labels"
+    _merged_figures(book, fmt, result)
+    _read_values(book, fmt, result)
+    _read_info(book, fmt, result, grids)
+    if result.year is not None and not fmt.covers(result.year):
+        right = spec.for_year(result.year)
+        result.findings.append(Finding.of("F9", detail=(
+            f"年度为 {result.year} 年的报告应使用{_format_name(right)}，此文件是{_format_name(fmt)}")))
+
+
+def _format_name(fmt: spec.Format) -> str:
+    return f"{fmt.document}格式"
+
+
+def _meta(book: Book) -> dict:
+    """The template stamp: custom properties, else the very hidden meta sheet."""
+    props = {k[len(META_PROPERTY):]: v for k, v in book.custom_properties.items()
+             if k.startswith(META_PROPERTY)}
+    if props.get("format"):
+        return props
+    if any(s.name == META_SHEET for s in book.sheets):
+        cells = book.read_cells(META_SHEET, [f"{c}{r}" for r in range(1, len(META_KEYS) + 1) for c in "AB"])
+        meta = {}
+        for r in range(1, len(META_KEYS) + 1):
+            key, value = cells.get(f"A{r}"), cells.get(f"B{r}")
+            if key is not None and key.value and value is not None and value.value is not None:
+                meta[str(key.value)] = str(value.value)
+        return meta
+    return {}
+
+
+def _format_by_names(book: Book) -> tuple[spec.Format | None, dict[str, tuple[str, str]]]:
+    """The format whose figure names the workbook holds best, with the places they name."""
+    sheets = {s.name for s in book.sheets}
+    best, best_places, best_share = None, {}, 0.0
+    for fmt in spec.formats().values():
+        places = {}
+        for f in fmt.figures.values():
+            target = book.defined_names.get(f.name.lower())
+            if target and target[0] in sheets:
+                places[f.key] = (target[0], target[1].split(":")[0])
+        # A name the other format lacks decides between formats sharing most keys.
+        share = len(places) / len(fmt.figures)
+        if share > best_share:
+            best, best_places, best_share = fmt, places, share
+    if best_share < NAMES_THRESHOLD:
+        return None, {}
+    return best, best_places
+
+
+def _grids(book: Book) -> dict[str, "locate.Grid"]:
+    return locate.grids_from_book(book, skip=(META_SHEET, FEEDBACK_SHEET))
+
+
+def _missing_findings(fmt: spec.Format, result: ReadResult, located) -> None:
+    missing = [k for k in fmt.figures if k not in result.places]
+    if not missing:
+        return
+    by_part: dict[str, list[str]] = {}
+    for key in missing:
+        by_part.setdefault(fmt.figures[key].part, []).append(key)
+    for part_key, keys in by_part.items():
+        part = fmt.part(part_key)
+        if len(keys) == len(fmt.part_figures(part_key)):
+            # A whole table gone is one finding, not one per cell.
+            result.findings.append(Finding.of(
+                "S1", sheet=part.sheet, label=part.title,
+                detail="整张表格都找不到（工作表被删除或表格标签被改写）"))
+            continue
+        for key in keys:
+            found = Finding.of("S1", figure=fmt.figures[key],
+                               detail=located.missing.get(key, "定义名称和表格标签都找不到此格"))
+            found.cell = None  # the template's cell means nothing in this file
+            result.findings.append(found)
+
+
+def _merged_figures(book: Book, fmt: spec.Format, result: ReadResult) -> None:
+    """A figure cell swallowed by a merge (not the template's own) holds no value."""
+    sheets = {place[0] for place in result.places.values()}
+    swallowed: dict[tuple[str, str], str] = {}
+    for sheet in sheets:
+        for rng in book.merged_ranges(sheet):
+            area = spec.Area.parse(rng)
+            for col in range(area.min_col, area.max_col + 1):
+                for row in range(area.min_row, area.max_row + 1):
+                    if (col, row) != (area.min_col, area.min_row):
+                        swallowed[(sheet, spec.Area(col, row, col, row).ref)] = rng
+    if not swallowed:
+        return
+    for key, (sheet, ref) in list(result.places.items()):
+        rng = swallowed.get((sheet, ref))
+        if rng is not None:
+            del result.places[key]
+            result.findings.append(Finding.of(
+                "S1", figure=fmt.figures[key], sheet=sheet, cell=ref,
+                detail=f"数字格 {ref} 被合并进了 {rng}，请取消合并后分别填写"))
+
+
+def _read_values(book: Book, fmt: spec.Format, result: ReadResult) -> None:
+    by_sheet: dict[str, list[str]] = {}
+    for key, (sheet, ref) in result.places.items():
+        by_sheet.setdefault(sheet, []).append(ref)
+    raw = {sheet: book.read_cells(sheet, refs) for sheet, refs in by_sheet.items()}
+    for key, (sheet, ref) in result.places.items():
+        result.values[key] = classify(raw[sheet].get(ref), fmt.figures[key].kind)
+
+
+def _read_info(book: Book, fmt: spec.Format, result: ReadResult, grids) -> None:
+    """Agency and year: the agency block (by name, else by its labels), then the stamp."""
+    typed: dict[str, object] = {}
+    places = {}
+    for f in fmt.info.fields:
+        target = book.defined_names.get(f.name.lower())
+        if target:
+            places[f.key] = (target[0], target[1].split(":")[0])
+    sheets = {s.name for s in book.sheets}
+    for key, (sheet, ref) in places.items():
+        if sheet in sheets:
+            cell = book.read_cells(sheet, [ref]).get(ref)
+            typed[key] = cell.value if cell is not None else None
+    if not places:
+        grids = grids if grids is not None else _grids(book)
+        typed.update(_info_by_labels(grids, fmt))
+    agency = _text(typed.get("agency"))
+    year = parse_year(typed.get("year"))
+    stamped_agency, stamped_year = _text(result.meta.get("agency")), parse_year(result.meta.get("year"))
+    result.agency = agency or stamped_agency
+    result.year = year or stamped_year
+    label = fmt.info.field
+    if not result.agency:
+        result.findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=f"未填写{label('agency').text}"))
+    if result.year is None:
+        result.findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=f"未填写{label('year').text}"))
+    if agency and stamped_agency and agency != stamped_agency:
+        result.findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=(
+            f"{label('agency').text}填为“{agency}”，与模板下发给的“{stamped_agency}”不一致，请核实")))
+
+
+def _info_by_labels(grids, fmt: spec.Format) -> dict[str, object]:
+    """Agency block without names: the first non-empty cell right of a field's label,
+    or the text after the label in the same cell (“单位名称：某某局”)."""
+    wanted = {locate.normalize_label(f.text): f.key for f in fmt.info.fields}
+    found: dict[str, object] = {}
+    for grid in grids.values():
+        for (row, col), text in sorted(grid.texts.items()):
+            norm = locate.normalize_label(text)
+            for label, key in wanted.items():
+                if key in found or not norm.startswith(label):
+                    continue
+                rest = norm[len(label):].lstrip(":：")
+                if rest:
+                    found[key] = rest
+                    continue
+                right = [grid.texts[(row, c)] for c in range(col + 1, col + 8) if (row, c) in grid.texts]
+                if right:
+                    found[key] = right[0]
+    return found
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().strip("\u3000\u00a0")
+    return text or None
+
+
+def parse_year(value) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value) if 1990 < value < 2200 and float(value).is_integer() else None
+    m = _YEAR.search(str(value))
+    return int(m.group(0)) if m else None

@@ -1,0 +1,177 @@
+"""pandera schemas derived from a Format.
+
+Two schemas per format, both over a batch frame with one row per returned file and one
+column per figure key:
+
+- ``values``: the class of what was typed (values.py) — R6.blank, R6.nil, R6.unit …
+- ``figures``: the numbers — R6.negative, R6.fraction, R6.decimals, and the format's
+  equations R1, R3, R4, R5 (and R7, R8 over ``last.<key>`` columns when last year's
+  figures are joined in).
+
+Every check is a registered DataFrame-level check that returns a boolean frame of the
+input's shape, so pandera's failure cases name the failing cells; each carries its rule
+ID as a statistic, so the schemas serialise to YAML (schemas/*.yaml, committed, tested to
+match what this module builds) and a failure maps back to the catalogue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.api.extensions import register_check_method
+
+from . import spec
+from .values import ACCEPTED, CLASS_RULES
+
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+TOLERANCE = 1e-6  # amounts in 万元 carry at most 4 decimals
+LAST = "last."
+
+
+def _frame(df: pd.DataFrame, value: bool = True) -> pd.DataFrame:
+    return pd.DataFrame(value, index=df.index, columns=df.columns)
+
+
+def _present(df: pd.DataFrame, columns: list[str]) -> list[str]:
+    return [c for c in columns if c in df.columns]
+
+
+@register_check_method(statistics=["rule", "classes"], supported_types=pd.DataFrame)
+def value_classes(df, *, rule, classes):
+    """Each cell's value class must be accepted (``classes``)."""
+    return df.isin(classes) | df.isna()
+
+
+@register_check_method(statistics=["rule", "columns"], supported_types=pd.DataFrame)
+def non_negative(df, *, rule, columns):
+    out = _frame(df)
+    cols = _present(df, columns)
+    out[cols] = ~(df[cols] < 0)
+    return out
+
+
+@register_check_method(statistics=["rule", "columns"], supported_types=pd.DataFrame)
+def whole_numbers(df, *, rule, columns):
+    out = _frame(df)
+    cols = _present(df, columns)
+    values = df[cols]
+    out[cols] = values.isna() | (np.floor(values) == values)
+    return out
+
+
+@register_check_method(statistics=["rule", "columns", "places"], supported_types=pd.DataFrame)
+def max_decimals(df, *, rule, columns, places):
+    out = _frame(df)
+    cols = _present(df, columns)
+    values = df[cols]
+    out[cols] = values.isna() | ((values * 10**places).round(6) % 1 == 0)
+    return out
+
+
+def _side(df: pd.DataFrame, tokens: list[str]) -> pd.Series | None:
+    total = pd.Series(0.0, index=df.index)
+    complete = pd.Series(True, index=df.index)
+    for token in tokens:
+        sign, column = (-1, token[1:]) if token.startswith("-") else (1, token)
+        if column not in df.columns:
+            return None  # e.g. last year's figures not joined: the equation is not checkable
+        values = df[column]
+        complete &= values.notna()
+        total = total + sign * values.fillna(0)
+    return total.where(complete)
+
+
+@register_check_method(statistics=["rule", "equations"], supported_types=pd.DataFrame)
+def equations(df, *, rule, equations):
+    """Each equation [anchor, lhs, rhs] holds wherever all its terms are numbers; where
+    it fails, its anchor cell is the failing cell.  A sum over a cell that is not a
+    number is not checkable, so it never fails here."""
+    out = _frame(df)
+    for anchor, lhs, rhs in equations:
+        left, right = _side(df, lhs), _side(df, rhs)
+        if left is None or right is None or anchor not in df.columns:
+            continue
+        bad = (left - right).abs() > TOLERANCE  # NaN (incomplete) compares False
+        out[anchor] &= ~bad
+    return out
+
+
+def _token(term: spec.Term) -> str:
+    return ("-" if term.sign < 0 else "") + (LAST if term.last_year else "") + term.key
+
+
+def _columns(fmt: spec.Format, dtype) -> dict[str, pa.Column]:
+    return {
+        f.key: pa.Column(dtype, nullable=True, title=f.title, description=f"{f.sheet}!{f.area.range} {f.name}")
+        for f in fmt.figures.values()
+    }
+
+
+def values_schema(fmt: spec.Format) -> pa.DataFrameSchema:
+    checks = [pa.Check.value_classes(rule=rule, classes=list(ACCEPTED)) for rule in ["R6"]]
+    return pa.DataFrameSchema(
+        _columns(fmt, str),
+        checks=checks,
+        name=f"{fmt.id}.values",
+        title=f"{fmt.title}（{fmt.document}）：数字格填写的内容",
+        description="每格一个值类别；类别到规则的对应见 toolkit/values.py：" + "，".join(
+            f"{cls}→{rule}" for cls, rule in CLASS_RULES.items()),
+        strict=False,
+    )
+
+
+def figures_schema(fmt: spec.Format) -> pa.DataFrameSchema:
+    by_kind: dict[str, list[str]] = {}
+    for f in fmt.figures.values():
+        by_kind.setdefault(f.kind, []).append(f.key)
+    counts, amounts, signed = by_kind.get("count", []), by_kind.get("amount_wan", []), by_kind.get("signed_count", [])
+    checks = [
+        pa.Check.non_negative(rule="R6.negative", columns=counts + amounts),
+        pa.Check.whole_numbers(rule="R6.fraction", columns=counts + signed),
+        pa.Check.max_decimals(rule="R6.decimals", columns=amounts, places=4),
+    ]
+    rules: dict[str, list] = {}
+    for eq in fmt.equations:
+        rules.setdefault(eq.rule, []).append(
+            [eq.anchor, [_token(t) for t in eq.lhs], [_token(t) for t in eq.rhs]]
+        )
+    checks += [pa.Check.equations(rule=rule, equations=eqs) for rule, eqs in rules.items()]
+    columns = _columns(fmt, float)
+    last_keys = sorted({t.key for eq in fmt.equations for t in (*eq.lhs, *eq.rhs) if t.last_year})
+    for key in last_keys:
+        columns[LAST + key] = pa.Column(float, nullable=True, required=False,
+                                        title=f"上年：{fmt.figures[key].title}" if key in fmt.figures else f"上年：{key}")
+    return pa.DataFrameSchema(
+        columns,
+        checks=checks,
+        name=f"{fmt.id}.figures",
+        title=f"{fmt.title}（{fmt.document}）：数字与勾稽关系",
+        strict=False,
+    )
+
+
+def schema_path(fmt: spec.Format, which: str) -> Path:
+    return SCHEMAS_DIR / f"{fmt.id}.{which}.yaml"
+
+
+BUILDERS = {"values": values_schema, "figures": figures_schema}
+
+
+def write_all() -> list[Path]:
+    """Regenerate schemas/*.yaml from the formats (run after editing workbook_templates/)."""
+    written = []
+    for fmt in spec.formats().values():
+        for which, build in BUILDERS.items():
+            path = schema_path(fmt, which)
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(build(fmt).to_yaml(), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # python -m toolkit.schemas
+    for p in write_all():
+        print(p)
