@@ -30,13 +30,14 @@ def fill(src: Path, values: dict[str, object], dest: Path | None = None, *, info
     return dest
 
 
-def consistent(fmt: spec.Format, rng: random.Random, high: int = 5) -> dict[str, float]:
-    """Random figures satisfying every equation of ``fmt`` (this year's only).
+def solved_keys(fmt: spec.Format) -> set[str]:
+    """The figures ``solve`` computes: each equation's first left-hand term."""
+    return {e.lhs[0].key for e in fmt.equations if not e.needs_last_year}
 
-    Each equation is solved for its first left-hand term; the others are drawn at
-    random.  A solved figure that comes out negative zeroes the terms it subtracts."""
-    eqs = [e for e in fmt.equations if not e.needs_last_year]
-    solved = {e.lhs[0].key for e in eqs}
+
+def consistent(fmt: spec.Format, rng: random.Random, high: int = 5) -> dict[str, float]:
+    """Random figures satisfying every equation of ``fmt`` (this year's only)."""
+    solved = solved_keys(fmt)
     values: dict[str, float] = {}
     for key, f in fmt.figures.items():
         if key in solved:
@@ -45,6 +46,17 @@ def consistent(fmt: spec.Format, rng: random.Random, high: int = 5) -> dict[str,
             values[key] = round(rng.uniform(0, 100), 4)
         else:
             values[key] = float(rng.randint(0, high))
+    return solve(fmt, values)
+
+
+def solve(fmt: spec.Format, free: dict[str, float]) -> dict[str, float]:
+    """Complete ``free`` figures so that every equation holds.
+
+    Each equation is solved for its first left-hand term.  A solved figure that comes
+    out negative zeroes the free terms it subtracts."""
+    eqs = [e for e in fmt.equations if not e.needs_last_year]
+    solved = solved_keys(fmt)
+    values = {k: v for k, v in free.items() if k not in solved}
     pending = list(eqs)
     while pending:
         progressed = False
@@ -65,5 +77,4 @@ def consistent(fmt: spec.Format, rng: random.Random, high: int = 5) -> dict[str,
             progressed = True
         if not progressed:
             raise RuntimeError("equations cannot be solved in order")
-    assert all(v >= 0 for k, v in values.items() if fmt.figures[k].kind != "signed_count"), values
     return values
