@@ -43,7 +43,8 @@ def check(
     if format_id is not None and format_id not in spec.formats():
         console.print(f"[red]未知的报表格式 {format_id}，可选：{'、'.join(spec.formats())}[/red]")
         raise typer.Exit(2)
-    limits = Limits.with_overrides(max_mb=max_mb, seconds=seconds)
+    overrides = {"max_file_mb": max_mb, "max_seconds": seconds}
+    limits = Limits(**{k: v for k, v in overrides.items() if v is not None})
     files = collect(paths, exclude=outdir)
     if not files:
         console.print("没有找到要校验的文件（.xlsx .xlsm .xls .et）。")
