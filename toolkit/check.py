@@ -27,7 +27,6 @@ from .validate import validate
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
 FINDINGS_JSON = "findings.json"
-ANNOTATED_DIR = "annotated"
 POOL_THRESHOLD = 8  # fewer files than this are read in-process: a pool costs more
 
 
@@ -155,44 +154,22 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
 
         batch.coverage = coverage(batch.reports, read_roster(roster))
     if outdir is not None:
-        write_outputs(batch, annotate=annotate)
+        write_outputs(batch, annotate=annotate, workers=workers)
     return batch
 
 
-def write_outputs(batch: Batch, *, annotate: bool = True) -> None:
+def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = None) -> None:
+    from .annotate import annotate_all
     from .summary import write_summary
 
     outdir = batch.outdir
+    for_summary = None
     if annotate:
-        batch.annotated = _write_annotated(batch.reports, outdir / ANNOTATED_DIR)
-    batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=batch.annotated)
+        made = annotate_all(batch.reports, outdir, workers=workers or 1)
+        batch.annotated = made.paths
+        for_summary = made.for_summary()
+    batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=for_summary)
     atomic.write_text(outdir / FINDINGS_JSON, json.dumps(findings_json(batch), ensure_ascii=False, indent=1))
-
-
-def _write_annotated(reports: list[FileReport], folder: Path) -> dict[str, Path]:
-    from .annotate import annotate, annotated_name
-
-    written: dict[str, Path] = {}
-    taken: set[str] = set()
-    for report in reports:
-        if report.unreadable or not report.findings:
-            continue
-        name = annotated_name(Path(report.path))
-        if name is None:  # .xls/.et cannot be annotated in place
-            continue
-        stem, suffix = name.rsplit(".", 1)
-        n = 2
-        while name in taken:  # two returns with one file name, from two folders
-            name = f"{stem}_{n}.{suffix}"
-            n += 1
-        taken.add(name)
-        written[report.path] = annotate(report, folder / name)
-    # Replace the previous run's copies cleanly: anything we did not write now goes.
-    if folder.is_dir():
-        for old in folder.iterdir():
-            if old.is_file() and old.name not in taken:
-                old.unlink()
-    return written
 
 
 def findings_json(batch: Batch) -> dict:

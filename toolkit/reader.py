@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import locate, spec
+from .annotate import FEEDBACK_SHEET  # the sheet an annotated copy has first
 from .book import Book, Unreadable, open_book
 from .findings import Finding
 from .limits import Limits
 from .values import Value, classify
 
 META_SHEET = "_meta"
-FEEDBACK_SHEET = "校验结果"  # the sheet annotate.py puts first in an annotated copy
 META_PROPERTY = "disclosure."
 META_KEYS = ("format", "agency", "year", "generator", "version", "fingerprint")
 NAMES_THRESHOLD = 0.5  # share of a format's figure names that makes it "our template"
@@ -140,22 +140,23 @@ def _meta(book: Book) -> dict:
 
 
 def _format_by_names(book: Book) -> tuple[spec.Format | None, dict[str, tuple[str, str]]]:
-    """The format whose figure names the workbook holds best, with the places they name."""
-    sheets = {s.name for s in book.sheets}
-    best, best_places, best_share = None, {}, 0.0
+    """The format whose figure names the workbook holds best, with the places they name.
+    Formats share most keys; the names only one of them has decide between them."""
+    held = book.defined_names.keys()
+    best, best_share = None, 0.0
     for fmt in spec.formats().values():
-        places = {}
-        for f in fmt.figures.values():
-            target = book.defined_names.get(f.name.lower())
-            if target and target[0] in sheets:
-                places[f.key] = (target[0], target[1].split(":")[0])
-        # A name the other format lacks decides between formats sharing most keys.
-        share = len(places) / len(fmt.figures)
+        share = len(held & fmt.figures_by_name.keys()) / len(fmt.figures)
         if share > best_share:
-            best, best_places, best_share = fmt, places, share
-    if best_share < NAMES_THRESHOLD:
+            best, best_share = fmt, share
+    if best is None or best_share < NAMES_THRESHOLD:
         return None, {}
-    return best, best_places
+    sheets = {s.name for s in book.sheets}
+    places = {}
+    for f in best.figures.values():
+        target = book.defined_names.get(f.name.lower())
+        if target and target[0] in sheets:
+            places[f.key] = (target[0], target[1].split(":")[0])
+    return best, places
 
 
 def _grids(book: Book) -> dict[str, "locate.Grid"]:
@@ -224,10 +225,13 @@ def _read_info(book: Book, fmt: spec.Format, result: ReadResult, grids) -> None:
         if target:
             places[f.key] = (target[0], target[1].split(":")[0])
     sheets = {s.name for s in book.sheets}
+    by_sheet: dict[str, list[str]] = {}
+    for sheet, ref in places.values():
+        by_sheet.setdefault(sheet, []).append(ref)
+    cells = {sheet: book.read_cells(sheet, refs) for sheet, refs in by_sheet.items() if sheet in sheets}
     for key, (sheet, ref) in places.items():
-        if sheet in sheets:
-            cell = book.read_cells(sheet, [ref]).get(ref)
-            typed[key] = cell.value if cell is not None else None
+        cell = cells.get(sheet, {}).get(ref)
+        typed[key] = cell.value if cell is not None else None
     if not places:
         grids = grids if grids is not None else _grids(book)
         typed.update(_info_by_labels(grids, fmt))

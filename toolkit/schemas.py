@@ -24,7 +24,7 @@ import pandera.pandas as pa
 from pandera.api.extensions import register_check_method
 
 from . import spec
-from .values import ACCEPTED, CLASS_RULES
+from .values import ACCEPTED, CLASS_RULES, CODE
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 TOLERANCE = 1e-6  # amounts in 万元 carry at most 4 decimals
@@ -41,8 +41,10 @@ def _present(df: pd.DataFrame, columns: list[str]) -> list[str]:
 
 @register_check_method(statistics=["rule", "classes"], supported_types=pd.DataFrame)
 def value_classes(df, *, rule, classes):
-    """Each cell's value class must be accepted (``classes``)."""
-    return df.isin(classes) | df.isna()
+    """Each cell's value class (its code in values.CLASSES; -1 where the figure was
+    not found) must be one of ``classes``."""
+    codes = [CODE[name] for name in classes] + [-1]
+    return pd.DataFrame(np.isin(df.to_numpy(), codes), index=df.index, columns=df.columns)
 
 
 @register_check_method(statistics=["rule", "columns"], supported_types=pd.DataFrame)
@@ -71,17 +73,15 @@ def max_decimals(df, *, rule, columns, places):
     return out
 
 
-def _side(df: pd.DataFrame, tokens: list[str]) -> pd.Series | None:
-    total = pd.Series(0.0, index=df.index)
-    complete = pd.Series(True, index=df.index)
+def _side(values: np.ndarray, where: dict[str, int], tokens: list[str]) -> np.ndarray | None:
+    """Signed sum of the columns named by ``tokens``; NaN where any of them is NaN."""
+    total = np.zeros(len(values))
     for token in tokens:
         sign, column = (-1, token[1:]) if token.startswith("-") else (1, token)
-        if column not in df.columns:
+        if column not in where:
             return None  # e.g. last year's figures not joined: the equation is not checkable
-        values = df[column]
-        complete &= values.notna()
-        total = total + sign * values.fillna(0)
-    return total.where(complete)
+        total += sign * values[:, where[column]]
+    return total
 
 
 @register_check_method(statistics=["rule", "equations"], supported_types=pd.DataFrame)
@@ -89,14 +89,17 @@ def equations(df, *, rule, equations):
     """Each equation [anchor, lhs, rhs] holds wherever all its terms are numbers; where
     it fails, its anchor cell is the failing cell.  A sum over a cell that is not a
     number is not checkable, so it never fails here."""
-    out = _frame(df)
+    values = df.to_numpy(dtype="float64")
+    where = {c: i for i, c in enumerate(df.columns)}
+    ok = np.ones(values.shape, dtype=bool)
     for anchor, lhs, rhs in equations:
-        left, right = _side(df, lhs), _side(df, rhs)
-        if left is None or right is None or anchor not in df.columns:
+        left, right = _side(values, where, lhs), _side(values, where, rhs)
+        if left is None or right is None or anchor not in where:
             continue
-        bad = (left - right).abs() > TOLERANCE  # NaN (incomplete) compares False
-        out[anchor] &= ~bad
-    return out
+        with np.errstate(invalid="ignore"):
+            bad = np.abs(left - right) > TOLERANCE  # NaN (incomplete) compares False
+        ok[:, where[anchor]] &= ~bad
+    return pd.DataFrame(ok, index=df.index, columns=df.columns)
 
 
 def _token(term: spec.Term) -> str:
@@ -111,13 +114,13 @@ def _columns(fmt: spec.Format, dtype) -> dict[str, pa.Column]:
 
 
 def values_schema(fmt: spec.Format) -> pa.DataFrameSchema:
-    checks = [pa.Check.value_classes(rule=rule, classes=list(ACCEPTED)) for rule in ["R6"]]
+    checks = [pa.Check.value_classes(rule="R6", classes=list(ACCEPTED))]
     return pa.DataFrameSchema(
-        _columns(fmt, str),
+        _columns(fmt, "int8"),
         checks=checks,
         name=f"{fmt.id}.values",
         title=f"{fmt.title}（{fmt.document}）：数字格填写的内容",
-        description="每格一个值类别；类别到规则的对应见 toolkit/values.py：" + "，".join(
+        description="每格一个值类别（toolkit/values.py 中 CLASSES 的序号，-1 为未找到）；类别到规则：" + "，".join(
             f"{cls}→{rule}" for cls, rule in CLASS_RULES.items()),
         strict=False,
     )

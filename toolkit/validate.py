@@ -21,9 +21,9 @@ from . import schemas, spec
 from .catalogue import _show
 from .findings import Finding
 from .reader import ReadResult
-from .values import CLASS_RULES
+from .values import CLASS_RULES, CODE
 
-CHUNK = 1000  # files per pandera call: memory stays flat in the batch size
+CHUNK = 5000  # files per pandera call: memory stays flat in the batch size
 
 
 @cache
@@ -78,12 +78,12 @@ def frames(format_id: str, results: Sequence[ReadResult], positions: list[int],
         row_cls, row_num = [], []
         for k in keys:
             v = values.get(k)
-            row_cls.append(None if v is None else v.cls)
+            row_cls.append(-1 if v is None else CODE[v.cls])
             row_num.append(np.nan if v is None or v.number is None else v.number)
         classes.append(row_cls)
         numbers.append(row_num)
     index = pd.Index(positions, name="file")
-    cls_frame = pd.DataFrame(classes, index=index, columns=keys, dtype=object)
+    cls_frame = pd.DataFrame(classes, index=index, columns=keys, dtype="int8")
     num_frame = pd.DataFrame(numbers, index=index, columns=keys, dtype="float64")
     last_keys = [c for c in _schemas(format_id)[1].columns if c.startswith(schemas.LAST)]
     if previous and last_keys:

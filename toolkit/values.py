@@ -30,6 +30,11 @@ import unicodedata
 from dataclasses import dataclass
 
 ACCEPTED = ("number", "text_number", "formula")
+# Every class, in a fixed order: the batch frame stores a class as its index here (a
+# small integer column validates far faster than strings).
+CLASSES = (*ACCEPTED, "blank", "whitespace", "nil_word", "unit_number", "text",
+           "formula_nocache", "error", "date", "bool")
+CODE = {name: i for i, name in enumerate(CLASSES)}
 
 CLASS_RULES = {
     "blank": "R6.blank",

@@ -89,10 +89,12 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
             console.print(table)
     console.print(f"共 {len(batch.reports)} 个文件：通过 {counts['pass']}，需修改 {counts['fail']}，"
                   f"无法读取 {counts['unreadable']}。")
-    for extra in (batch.previous, batch.coverage):
-        if extra is not None:
-            for line in extra.lines_zh():
-                console.print(line)
+    if batch.previous is not None:
+        for line in batch.previous.lines_zh():
+            console.print(line)
+    if batch.coverage is not None:
+        for line in batch.coverage.lines():
+            console.print(line)
     if batch.outdir is not None:
         console.print(f"结果：{batch.outdir / 'findings.json'}")
         if batch.summary:

@@ -1,0 +1,273 @@
+"""汇总.xlsx and roster coverage, opened again with openpyxl; and the annotated copy and
+the summary converted to PDF by a real headless LibreOffice."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import unquote
+
+import openpyxl
+import pytest
+
+from toolkit import samples, spec
+from toolkit.annotate import annotate, annotate_all
+from toolkit.coverage import coverage
+from toolkit.findings import FileReport, Finding
+from toolkit.roster import RosterEntry
+from toolkit.summary import SUMMARY_NAME, write_summary
+from toolkit.template import write_template
+
+FMT = spec.get("gov-2021")
+FIG = FMT.figures
+EVIL = '=HYPERLINK("http://example.com","点我")'
+
+
+def figures(received: float) -> dict[str, float]:
+    values = {k: 0.0 for k in FMT.figures}
+    values["p3.received.total"] = received
+    values["p2.fees.amount"] = 24.1982
+    return values
+
+
+def filled(path: Path, agency: str) -> Path:
+    write_template(path, FMT, agency=agency, year=2023)
+    wb = openpyxl.load_workbook(path)
+    for key, value in samples.seed_figures().items():
+        wb[FIG[key].sheet][FIG[key].cell].value = value
+    wb.save(path)
+    return path
+
+
+@pytest.fixture()
+def batch(tmp_path):
+    """Three returns as check would report them: one clean, one with mistakes (agency name
+    that looks like a formula), one unreadable."""
+    ok = filled(tmp_path / "in" / "甲局.xlsx", "甲局")
+    bad = filled(tmp_path / "in" / "乙局.xlsx", EVIL)
+    broken = tmp_path / "in" / "丙局.xlsx"
+    broken.write_bytes(b"")
+    findings = [
+        Finding.of("R3", figure=FIG["p3.received.total"], value=13, expected=12, expr="5 + 7"),
+        Finding.of("R6.nil", figure=FIG["p3.open.natural"], value="无"),
+        Finding.of("R6.nil", figure=FIG["p3.open.business"], value="—"),
+        Finding.of("R8", figure=FIG["p2.normative.in_force"], value=5, expected=6, expr="10 + 1 − 5"),
+    ]
+    reports = [
+        FileReport(path=str(ok), agency="甲局", year=2023, format=FMT.id, read_by="names",
+                   figures=figures(7)),
+        FileReport(path=str(bad), agency=EVIL, year=2023, format=FMT.id, read_by="names",
+                   findings=findings, figures={k: v for k, v in figures(13).items() if k != "p3.received.total"}),
+        FileReport(path=str(broken), unreadable=True, findings=[Finding.of("F1")]),
+    ]
+    return reports
+
+
+def rows_of(ws, header_row: int, width: int) -> list[list]:
+    return [[c.value for c in r] for r in ws.iter_rows(min_row=header_row + 1, max_col=width)
+            if any(c.value is not None for c in r)]
+
+
+def test_summary_rows_links_figures_charts(batch, tmp_path):
+    out = tmp_path / "out"
+    made = annotate_all(batch, out)
+    path = write_summary(batch, out, annotated=made.for_summary())
+    assert path == out / SUMMARY_NAME
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["汇总", "主要数字", "图表"]
+
+    ws = wb["汇总"]
+    assert ws.cell(1, 1).value == "校验汇总：共 3 个文件，通过 1 个，需修改 1 个，无法读取 1 个"
+    assert [c.value for c in ws[3]] == ["序号", "单位名称", "年度", "文件", "状态", "错误数", "提醒数",
+                                        "主要问题", "批注文件"]
+    rows = rows_of(ws, 3, 9)
+    assert [r[:7] for r in rows] == [
+        [1, "甲局", 2023, "甲局.xlsx", "通过", 0, 0],
+        [2, EVIL, 2023, "乙局.xlsx", "需修改", 3, 1],
+        [3, "（未能读取）", None, "丙局.xlsx", "无法读取", 1, 0],
+    ]
+    assert ws.cell(5, 2).data_type == "s"  # the formula-looking name stays text
+    problems = rows[1][7]
+    assert problems.startswith(f"{FIG['p3.received.total'].sheet} {FIG['p3.received.total'].cell}：本行总计应为 12")
+    assert problems.count("；") == 3 and problems.endswith("……等共 4 项")
+    assert rows[0][8] == "无需修改"
+    assert "无法读取" in rows[2][8]
+    link = ws.cell(5, 9).hyperlink
+    assert unquote(link.target).replace("\\", "/") == "annotated/乙局_校验意见.xlsx"
+    assert (out / unquote(link.target).replace("\\", "/")).is_file()
+    assert ws.auto_filter.ref == "A3:I6" and ws.freeze_panes == "C4"
+
+    ws = wb["主要数字"]
+    head = [c.value for c in ws[3]]
+    assert head[:4] == ["序号", "单位名称", "年度", "状态"]
+    assert head[4:-1] == [FIG[k].title for k in FMT.key_figures] and head[-1] == "备注"
+    col = 5 + FMT.key_figures.index("p3.received.total")
+    fee = 5 + FMT.key_figures.index("p2.fees.amount")
+    assert [ws.cell(r, 2).value for r in (4, 5, 6)] == ["甲局", EVIL, "合计"]
+    assert ws.cell(5, 2).data_type == "s"
+    assert (ws.cell(4, col).value, ws.cell(5, col).value, ws.cell(6, col).value) == (7, None, 7)
+    assert ws.cell(6, fee).value == pytest.approx(48.3964) and ws.cell(4, fee).number_format == "0.0000"
+
+    ws = wb["图表"]
+    assert len(ws._charts) == 2
+    assert [[c.value for c in r] for r in ws.iter_rows(min_row=3, max_row=5, max_col=2)] == \
+           [["通过", 1], ["需修改", 1], ["无法读取", 1]]
+    ranked = [[c.value for c in r] for r in ws.iter_rows(min_row=10, max_row=13, max_col=4)]
+    assert ranked == [["R6.nil", "R6.nil 应填数字 0", 2, 1], ["F1", "F1 空文件", 1, 1],
+                      ["R3", "R3 行合计", 1, 1], ["R8", "R8 现行有效件数衔接", 1, 1]]
+
+
+def test_rerun_replaces_summary_atomically(batch, tmp_path):
+    out = tmp_path / "out"
+    first = write_summary(batch, out)
+    write_summary(batch[:1], out)
+    assert sorted(p.name for p in out.iterdir()) == [SUMMARY_NAME]
+    ws = openpyxl.load_workbook(first)["汇总"]
+    assert len(rows_of(ws, 3, 9)) == 1
+
+
+def test_no_findings_no_bar_chart(batch, tmp_path):
+    wb = openpyxl.load_workbook(write_summary(batch[:1], tmp_path))
+    assert len(wb["图表"]._charts) == 1
+    assert wb["图表"].cell(10, 1).value == "本批次没有发现问题。"
+
+
+# ------------------------------------------------------------------ coverage
+
+
+def _touch(path: Path, t: float) -> None:
+    os.utime(path, (t, t))
+
+
+def test_coverage_missing_duplicates_outside(tmp_path):
+    files = {}
+    for name in ("a1.xlsx", "a2.xlsx", "b.xlsx", "x.xlsx", "樟树市 丁局 报表.xlsx", "乱码.xlsx"):
+        files[name] = tmp_path / name
+        files[name].write_bytes(b"PK\x03\x04")
+    now = time.time()
+    _touch(files["a1.xlsx"], now - 100)
+    _touch(files["a2.xlsx"], now - 50)  # newer: used
+    roster = [RosterEntry("樟树市甲局", "张三", "a@example.cn"), RosterEntry("樟树市乙局"),
+              RosterEntry("樟树市丙局"), RosterEntry("樟树市丁局")]
+    reports = [
+        FileReport(path=str(files["a1.xlsx"]), agency="樟树市 甲局", findings=[]),
+        FileReport(path=str(files["a2.xlsx"]), agency="樟树市甲局\u3000", findings=[]),
+        FileReport(path=str(files["b.xlsx"]), agency="樟树市乙局"),
+        FileReport(path=str(files["x.xlsx"]), agency="新余市某局"),
+        FileReport(path=str(files["樟树市 丁局 报表.xlsx"]), unreadable=True, findings=[Finding.of("F1")]),
+        FileReport(path=str(files["乱码.xlsx"]), unreadable=True, findings=[Finding.of("F1")]),
+    ]
+    cov = coverage(reports, roster)
+    assert [a.name for a in cov.missing] == ["樟树市丙局"]
+    (dup,) = cov.duplicates
+    assert dup.name == "樟树市甲局" and [Path(r.path).name for r in dup.reports] == ["a2.xlsx", "a1.xlsx"]
+    assert dup.used.path == str(files["a2.xlsx"])
+    assert cov.unused() == {str(files["a1.xlsx"])}
+    assert [r.agency for r in cov.outside] == ["新余市某局"]
+    assert [Path(r.path).name for r in cov.unidentified] == ["乱码.xlsx"]
+    ding = cov.agencies[3]
+    assert ding.status == "已报送" and ding.by_filename == {str(files["樟树市 丁局 报表.xlsx"])}
+
+    lines = cov.lines()
+    assert lines[0] == ("单位名单共 4 个单位：已报送 3 个，未报送 1 个，重复报送 1 个；名单外文件 1 个，"
+                        "无法识别单位的文件 1 个。")
+    assert lines[1] == "未报送（1 个）：樟树市丙局"
+    assert lines[3].startswith("  樟树市甲局：2 个文件，采用 a2.xlsx（修改于 ")
+    assert "未采用 a1.xlsx（" in lines[3]
+    assert lines[4] == "名单外（1 个文件）：x.xlsx（单位名称：新余市某局）"
+    assert lines[5] == "无法识别单位（1 个文件）：乱码.xlsx（无法读取）"
+
+    # A newer unreadable return does not replace an older readable one.
+    _touch(files["b.xlsx"], now - 10)
+    late = tmp_path / "b_late.xlsx"
+    late.write_bytes(b"")
+    broken_b = FileReport(path=str(late), agency="樟树市乙局", unreadable=True, findings=[Finding.of("F1")])
+    cov2 = coverage([*reports, broken_b], roster)
+    assert cov2.agencies[1].used.path == str(files["b.xlsx"])
+
+    wb = openpyxl.load_workbook(write_summary(reports, tmp_path / "out", coverage=cov))
+    ws = wb["报送情况"]
+    assert [c.value for c in ws[3]] == ["序号", "单位名称", "联系人", "电子邮箱", "报送情况", "文件数",
+                                        "采用文件", "状态", "说明"]
+    got = [r[:7] for r in rows_of(ws, 3, 9)]
+    assert got == [
+        [1, "樟树市甲局", "张三", "a@example.cn", "重复报送", 2, "a2.xlsx"],
+        [2, "樟树市乙局", None, None, "已报送", 1, "b.xlsx"],
+        [3, "樟树市丙局", None, None, "未报送", 0, None],
+        [4, "樟树市丁局", None, None, "已报送", 1, "樟树市 丁局 报表.xlsx"],
+        [5, "新余市某局", None, None, "名单外", 1, "x.xlsx"],
+        [6, "（未能读取）", None, None, "无法识别单位", 1, "乱码.xlsx"],
+    ]
+    assert ws.cell(4, 9).value == "未采用：a1.xlsx"
+    figs = wb["主要数字"]
+    notes = {figs.cell(r, 2).value: figs.cell(r, figs.max_column).value for r in range(4, 7)}
+    assert notes["樟树市 甲局"] == "重复报送，未采用" and notes["樟树市甲局\u3000"] in (None, "")
+
+
+# ------------------------------------------------------------------ the whole batch
+
+
+def test_check_batch_with_roster_keeps_inputs(tmp_path):
+    from toolkit import check
+    from toolkit.roster import write_sample_roster
+
+    src = tmp_path / "returns"
+    good = filled(src / "甲局.xlsx", "樟树市甲局")
+    bad = filled(src / "乙局.xlsx", "樟树市乙局")
+    wb = openpyxl.load_workbook(bad)
+    wb[FIG["p3.received.natural"].sheet][FIG["p3.received.natural"].cell].value = 3
+    wb.save(bad)
+    roster = write_sample_roster(tmp_path / "单位名单.xlsx",
+                                 [RosterEntry("樟树市甲局"), RosterEntry("樟树市乙局"), RosterEntry("樟树市丙局")])
+    inputs = [good, bad, roster]
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs}
+    out = tmp_path / "out"
+    batch = check.run([src], out, roster=roster)
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs} == before
+    assert [a.name for a in batch.coverage.missing] == ["樟树市丙局"]
+    wb = openpyxl.load_workbook(out / SUMMARY_NAME)
+    assert wb.sheetnames == ["汇总", "主要数字", "图表", "报送情况"]
+    statuses = {r[1]: r[4] for r in rows_of(wb["汇总"], 3, 9)}
+    assert statuses == {"樟树市甲局": "通过", "樟树市乙局": "需修改"}
+    assert (out / "annotated" / "乙局_校验意见.xlsx").is_file()
+    # Running again into the same OUTDIR replaces, and the inputs are still untouched.
+    check.run([src], out, roster=roster)
+    assert sorted(p.name for p in (out / "annotated").iterdir()) == ["乙局_校验意见.xlsx"]
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs} == before
+
+
+# ------------------------------------------------------------------ LibreOffice
+
+
+def _soffice() -> str | None:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found is None and os.environ.get("CI"):
+        pytest.fail("CI 环境中找不到 LibreOffice（soffice），无法做 PDF 转换测试")
+    if found is None:
+        pytest.skip("没有安装 LibreOffice（soffice）")
+    return found
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_renders_annotated_copy_and_summary(batch, tmp_path):
+    soffice = _soffice()
+    out = tmp_path / "out"
+    copy = annotate(batch[1], out / "annotated")
+    summary = write_summary(batch, out, annotated={batch[1].path: copy})
+    pdfs = tmp_path / "pdf"
+    profile = f"file:///tmp/lo-annot-{os.getpid()}"
+    try:
+        for src in (copy, summary):
+            subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+                            "--convert-to", "pdf", "--outdir", str(pdfs), str(src)],
+                           check=True, timeout=180, capture_output=True)
+            pdf = pdfs / (src.stem + ".pdf")
+            assert pdf.is_file(), f"LibreOffice 没有生成 {pdf.name}"
+            data = pdf.read_bytes()
+            assert data.startswith(b"%PDF") and len(data) > 2000
+    finally:
+        shutil.rmtree(f"/tmp/lo-annot-{os.getpid()}", ignore_errors=True)

@@ -1,0 +1,113 @@
+"""Limits on what reading one returned workbook may cost, and the verdict for a file that
+cannot be read.
+
+Every limit is a field of :class:`Limits`; the defaults suit the annual-report template
+(a few sheets, a few hundred cells, well under 1 MB) with a wide margin, and every one can
+be overridden (``Limits(max_file_mb=50)``).  A file over a limit gets the verdict F6 with
+a 中文 detail naming the limit and the value found.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+
+class Unreadable(Exception):
+    """The file cannot be read as a workbook.
+
+    ``code`` is a file verdict of workbook_templates/rules.yaml (F1–F9); ``detail`` is a
+    short 中文 phrase that fills ``{detail}`` in that rule's message."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+MB = 1024 * 1024
+
+
+@dataclass
+class Limits:
+    """What reading one file may cost.  All fields are overridable.
+
+    max_file_mb
+        Largest file accepted, in MB (default 20).  Checked before anything is read.
+    max_uncompressed_mb
+        Most bytes the reader may inflate from the members of one .xlsx it actually
+        reads (workbook, styles, shared strings, the sheets asked for), in MB (default
+        100).  Checked twice: against the sizes the zip declares, before inflating, and
+        against the bytes really inflated, while inflating (a member that inflates past
+        its declared size is refused at once as a zip bomb).
+    max_ratio
+        Largest compression ratio declared for one member (default 100, i.e. 100:1),
+        checked before inflating any member declared larger than ``ratio_min_mb``.
+    ratio_min_mb
+        Members declared at most this large (default 1 MB) are not ratio-checked: small
+        XML parts legitimately compress well, and cost nothing.
+    max_zip_entries
+        Most members in the zip's central directory (default 10,000; a template has ~20).
+    max_rows
+        Most sheet rows one scan may pass (default 100,000).  A scan stops as soon as the
+        last row asked for has passed, so this only bites when a cell far down is asked
+        for; a sheet with a million rows is read in bounded time when the figures sit at
+        the top.
+    max_cells
+        Most cells one scan may pass (default 1,000,000), and most cells in one row
+        (16,384, Excel's own column limit, is fixed).
+    max_strings
+        Most shared strings parsed (default 1,000,000).  Shared strings are parsed
+        lazily, only up to the highest index a read cell refers to.
+    max_seconds
+        Wall-clock seconds one file may take, from open_book to the last read (default
+        20).  Checked cooperatively while inflating and parsing (every 16–64 KB).  The
+        .xls reader (xlrd) cannot be interrupted; its cost is bounded by max_file_mb.
+    """
+
+    max_file_mb: float = 20
+    max_uncompressed_mb: float = 100
+    max_ratio: float = 100
+    ratio_min_mb: float = 1
+    max_zip_entries: int = 10_000
+    max_rows: int = 100_000
+    max_cells: int = 1_000_000
+    max_strings: int = 1_000_000
+    max_seconds: float = 20
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * MB)
+
+    @property
+    def max_uncompressed_bytes(self) -> int:
+        return int(self.max_uncompressed_mb * MB)
+
+    def deadline(self) -> "Deadline":
+        return Deadline(self.max_seconds)
+
+
+MAX_COLS = 16_384  # Excel's last column, XFD
+
+
+class Deadline:
+    """A cooperative time budget: ``check()`` raises F6 once it has run out."""
+
+    __slots__ = ("seconds", "end")
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise Unreadable("F6", f"处理时间超过 {fmt_number(self.seconds)} 秒")
+
+
+def fmt_number(x: float) -> str:
+    """20 -> '20', 0.5 -> '0.5' (for messages)."""
+    return f"{x:g}"
+
+
+def fmt_mb(n_bytes: int | float) -> str:
+    return f"{n_bytes / MB:,.1f} MB"
