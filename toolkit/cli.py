@@ -8,7 +8,10 @@ import sys
 
 import typer
 
+from . import cli_zh
 from .commands import register_all
+
+cli_zh.install()
 
 app = typer.Typer(
     name="disclosure",

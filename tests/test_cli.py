@@ -1,0 +1,66 @@
+"""The `disclosure` console command: exit codes, 中文 output, no tracebacks."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+
+from figures import consistent, fill
+
+from toolkit import spec
+from toolkit.catalogue import rules
+
+
+def disclosure(*args, cwd=None):
+    return subprocess.run([sys.executable, "-c", "from toolkit.cli import main; main()", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_check_exit_codes_and_output(template_2021, tmp_path):
+    good = fill(shutil.copy(template_2021, tmp_path / "甲局.xlsx"), consistent(spec.get(), random.Random(1)))
+    values = consistent(spec.get(), random.Random(2))
+    values["p3.open.total"] += 1
+    bad = fill(shutil.copy(template_2021, tmp_path / "乙局.xlsx"), values)
+
+    ok = disclosure("check", good, "-o", tmp_path / "out1")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "通过 1，需修改 0，无法读取 0" in ok.stdout
+
+    failed = disclosure("check", good, bad, "-o", tmp_path / "out2")
+    assert failed.returncode == 1
+    assert "J7" in failed.stdout and "R3" in failed.stdout and "本行总计应为" in failed.stdout
+    assert (tmp_path / "out2" / "findings.json").is_file()
+    assert (tmp_path / "out2" / "汇总.xlsx").is_file()
+
+
+def test_unreadable_file_fails_the_batch_without_traceback(tmp_path):
+    (tmp_path / "空.xlsx").write_bytes(b"")
+    result = disclosure("check", tmp_path, "-o", tmp_path / "out")
+    assert result.returncode == 1
+    assert "无法读取 1" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_wrong_usage_is_exit_2_in_chinese(tmp_path):
+    missing = disclosure("check", tmp_path / "没有这个文件.xlsx", "-o", tmp_path / "out")
+    assert missing.returncode == 2 and "找不到" in missing.stdout
+    no_args = disclosure("check")
+    assert no_args.returncode == 2 and "缺少参数" in no_args.stderr and "Missing" not in no_args.stderr
+    bad_option = disclosure("check", tmp_path, "-o", tmp_path / "o", "--bogus")
+    assert bad_option.returncode == 2 and "没有选项" in bad_option.stderr
+
+
+def test_rules_lists_the_catalogue():
+    result = disclosure("rules")
+    assert result.returncode == 0
+    for rule_id in rules():
+        assert rule_id in result.stdout
+    assert "勾稽关系" in result.stdout
+
+
+def test_help_is_chinese():
+    result = disclosure("--help")
+    assert "用法" in result.stdout and "显示本帮助并退出" in result.stdout
+    assert "Show this message" not in result.stdout
