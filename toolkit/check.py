@@ -176,6 +176,7 @@ def findings_json(batch: Batch) -> dict:
     files = []
     for report in batch.reports:
         entry = report.to_json()
+        entry["path"] = str(Path(report.path).resolve())  # usable from any working folder
         copy = batch.annotated.get(report.path)
         entry["annotated"] = str(copy.relative_to(batch.outdir)) if copy and batch.outdir else None
         files.append(entry)
