@@ -1,0 +1,355 @@
+"""The two sends (`mail`: feedback after a check; `distribute`: templates before one) and
+what came of them.  Each message is planned, checked against the sent log, then sent (or
+written to the outbox in a dry run) and logged before the next one."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from .. import atomic
+from ..filenames import safe_filename, unique_name
+from ..findings import FAIL, UNREADABLE
+from ..roster import RosterEntry
+from .messages import (PLACEHOLDER_SENDER, Attachment, Outgoing, confirmation_message, feedback_message,
+                       template_message, zh_date)
+from .sentlog import (CONFIRMATION, FAILED, FEEDBACK, KIND_ZH, LOG_NAME, REJECTED, SENT, TEMPLATE,
+                      LogEntry, SentLog)
+from .settings import SmtpSettings
+from .sources import (RosterIndex, annotated_path, common_year, find_templates, parse_addresses,
+                      read_findings)
+from .transport import MailError, Refused, SmtpTransport
+
+OUTBOX = "outbox"
+
+# Outcome results beyond the log's sent / rejected / failed.
+DRAFTED, SKIPPED, PENDING = "drafted", "skipped", "pending"
+NO_ADDRESS, BAD_ADDRESS, UNMATCHED, MISSING = "no_address", "bad_address", "unmatched", "missing"
+PASSED, NOT_SUBMITTED = "passed", "not_submitted"
+
+# result -> heading, in the order printed; each outcome gets its own line below it.
+HEADINGS: dict[str, str] = {
+    SENT: "已发送 {n} 封：",
+    DRAFTED: "已写出 {n} 封邮件草稿（未发送）：",
+    SKIPPED: "跳过 {n} 封（此前已发送过相同内容）：",
+    REJECTED: "被拒收 {n} 封（请核对这些单位的邮箱地址）：",
+    FAILED: "发送失败 {n} 封（重新运行同一命令会再试）：",
+    PENDING: "未发送 {n} 封（发送中止；重新运行同一命令即可补发）：",
+    NO_ADDRESS: "{n} 个单位在单位名单中没有电子邮箱，未发送（请在单位名单中补充“电子邮箱”）：",
+    BAD_ADDRESS: "{n} 个单位的电子邮箱无效，未发送（请在单位名单中改正）：",
+    MISSING: "{n} 个单位缺少要发送的文件，未发送：",
+    UNMATCHED: "{n} 个文件无法对应到单位名单中的单位，未发送（请核对单位名称或把单位加入名单）：",
+    PASSED: "{n} 个单位已通过校验，未发确认邮件（加 --confirm-passed 可发送）：",
+    NOT_SUBMITTED: "{n} 个单位没有报送文件（不在本次校验结果中），未发送：",
+}
+
+
+@dataclass
+class Outcome:
+    agency: str
+    kind: str  # feedback / confirmation / template
+    result: str
+    address: str = ""
+    detail: str = ""
+
+    def line(self) -> str:
+        who = f"{self.agency} <{self.address}>" if self.address else self.agency
+        what = KIND_ZH.get(self.kind, "")
+        detail = f"（{self.detail}）" if self.detail else ""
+        return f"  {who}：{what}{detail}" if what else f"  {who}{detail}"
+
+
+@dataclass
+class MailRun:
+    command: str  # "mail" | "distribute"
+    dry_run: bool
+    log_path: Path
+    outbox: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # 中文 lines printed first
+    error: str | None = None  # why the run stopped early, 中文
+
+    def of(self, result: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.result == result]
+
+    @property
+    def sent(self) -> list[Outcome]:
+        return self.of(SENT)
+
+    @property
+    def drafted(self) -> list[Outcome]:
+        return self.of(DRAFTED)
+
+    @property
+    def skipped(self) -> list[Outcome]:
+        return self.of(SKIPPED)
+
+    @property
+    def rejected(self) -> list[Outcome]:
+        return self.of(REJECTED)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return self.of(FAILED) + self.of(PENDING)
+
+    @property
+    def no_address(self) -> list[Outcome]:
+        return self.of(NO_ADDRESS) + self.of(BAD_ADDRESS)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when something that should have gone did not (the run stopped, a message was
+        refused or failed); 0 otherwise.  Missing addresses are listed, not fatal."""
+        return 1 if self.error or self.rejected or self.failed else 0
+
+    def lines_zh(self) -> list[str]:
+        lines = list(self.notes)
+        if self.error:
+            lines.append(f"发送中止：{self.error}")
+        for result, heading in HEADINGS.items():
+            items = self.of(result)
+            if items:
+                lines.append(heading.format(n=len(items)))
+                lines.extend(o.line() for o in items)
+        if self.dry_run:
+            lines.append(f"预览模式：没有发送任何邮件；草稿在 {self.outbox}，可用邮件客户端打开检查。")
+        else:
+            counts = (f"已发送 {len(self.sent)}，跳过 {len(self.skipped)}，被拒收 {len(self.rejected)}，"
+                      f"失败或未发送 {len(self.failed)}，无有效邮箱 {len(self.no_address)}")
+            lines.append(f"合计：{counts}。发送记录：{self.log_path}")
+            if self.error or self.failed:
+                lines.append("已发出的邮件都已记入发送记录；重新运行同一命令只补发未成功的邮件，不会重复发送。")
+        return lines
+
+
+def send_feedback(outdir: str | Path, roster_entries: list[RosterEntry], settings: SmtpSettings, *,
+                  dry_run: bool = False, confirm_passed: bool = False,
+                  password_prompt: Callable[[], str] | None = None,
+                  today: date | None = None) -> MailRun:
+    """One message per roster agency whose returns failed or could not be read (the
+    annotated copies attached); with ``confirm_passed`` a short note to those that passed.
+    Raises MailError when OUTDIR is not a check's output."""
+    outdir = Path(outdir)
+    report = read_findings(outdir)
+    today = today or date.today()
+    run = MailRun("mail", dry_run, outdir / LOG_NAME, outdir / OUTBOX)
+    index = RosterIndex(roster_entries)
+    run.notes.extend(index.duplicates)
+    files = report["files"]
+    by_agency: dict[str, list[dict]] = defaultdict(list)
+    for f in files:
+        entry = index.match(f.get("agency"), f.get("path"))
+        if entry is None:
+            name = Path(str(f.get("path") or "")).name
+            said = f"，单位名称“{f['agency']}”" if f.get("agency") else "，未填单位名称"
+            run.outcomes.append(Outcome(f.get("agency") or name or "（未知）", FEEDBACK, UNMATCHED,
+                                        detail=f"文件《{name}》{said}"))
+            continue
+        by_agency[entry.name].append(f)
+    default_year = common_year(files)
+
+    plan: list[Outgoing] = []
+    for entry in index.entries:
+        group = by_agency.get(entry.name)
+        if not group:
+            run.outcomes.append(Outcome(entry.name, "", NOT_SUBMITTED))
+            continue
+        bad = [f for f in group if f.get("status") in (FAIL, UNREADABLE)]
+        kind = FEEDBACK if bad else CONFIRMATION
+        if not bad and not confirm_passed:
+            run.outcomes.append(Outcome(entry.name, "", PASSED))
+            continue
+        to = _addresses(run, entry, kind)
+        if to is None:
+            continue
+        year = next((f["year"] for f in group if isinstance(f.get("year"), int)), default_year)
+        format_id = next((f["format"] for f in group if f.get("format")), None)
+        common = dict(year=year, format_id=format_id, signer=settings.sender_name, today=today)
+        if bad:
+            attachments = _annotated(run, outdir, entry.name, bad)
+            if attachments is None:
+                continue
+            plan.append(feedback_message(entry.name, to, bad, attachments, key=_key(bad), **common))
+        else:
+            plan.append(confirmation_message(entry.name, to, group, key=_key(group), **common))
+    _deliver(run, plan, settings, dry_run=dry_run, password_prompt=password_prompt)
+    return run
+
+
+def distribute_templates(template_dir: str | Path, roster_entries: list[RosterEntry],
+                         settings: SmtpSettings, *, deadline: date, year: int | None = None,
+                         dry_run: bool = False, log_dir: str | Path | None = None,
+                         password_prompt: Callable[[], str] | None = None,
+                         today: date | None = None) -> MailRun:
+    """Each roster agency its own template from ``template_dir`` (matched by the
+    template's stamp, else by file name).  The sent log and the outbox go into
+    ``log_dir`` (default: ``template_dir``)."""
+    template_dir = Path(template_dir)
+    base = Path(log_dir) if log_dir else template_dir
+    today = today or date.today()
+    run = MailRun("distribute", dry_run, base / LOG_NAME, base / OUTBOX)
+    templates, problems = find_templates(template_dir)
+    run.notes.extend(problems)
+    if deadline < today:
+        run.notes.append(f"注意：截止日期 {zh_date(deadline)} 早于今天（{zh_date(today)}），请确认 --deadline 是否有误。")
+    if year is not None:
+        templates = [t for t in templates if t.year in (year, None)]
+    if not templates:
+        raise MailError(f"{template_dir} 中没有找到{f'{year}年的' if year else ''}模板文件（.xlsx）："
+                        "请先用 disclosure template --roster 单位名单.xlsx 生成各单位的模板")
+    index = RosterIndex(roster_entries)
+    run.notes.extend(index.duplicates)
+    by_agency: dict[str, list] = defaultdict(list)
+    for t in templates:
+        entry = index.find(t.agency) if t.agency else index.in_file_name(t.path.name)
+        if entry is None:
+            detail = f"模板《{t.path.name}》" + (f"，模板中的单位为“{t.agency}”" if t.agency else "")
+            run.outcomes.append(Outcome(t.agency or t.path.name, TEMPLATE, UNMATCHED, detail=detail))
+            continue
+        by_agency[entry.name].append(t)
+
+    plan: list[Outgoing] = []
+    for entry in index.entries:
+        candidates = by_agency.get(entry.name)
+        if not candidates:
+            run.outcomes.append(Outcome(entry.name, TEMPLATE, MISSING, detail=f"{template_dir} 中没有该单位的模板"))
+            continue
+        # Several (other years, a copy): the newest year, then the stamped one.
+        chosen = max(candidates, key=lambda t: (t.year or 0, t.agency is not None, t.path.name))
+        if len(candidates) > 1:
+            others = "、".join(t.path.name for t in candidates if t is not chosen)
+            run.notes.append(f"{entry.name} 有多个模板，发送《{chosen.path.name}》，未发送：{others}")
+        to = _addresses(run, entry, TEMPLATE)
+        if to is None:
+            continue
+        try:
+            attachment = Attachment(chosen.path.name, chosen.path.read_bytes())
+        except OSError as exc:
+            run.outcomes.append(Outcome(entry.name, TEMPLATE, MISSING,
+                                        detail=f"无法读取《{chosen.path.name}》：{exc.strerror or exc}"))
+            continue
+        plan.append(template_message(entry.name, to, attachment, year=year or chosen.year,
+                                     format_id=chosen.format_id, deadline=deadline,
+                                     signer=settings.sender_name, today=today, key=chosen.key))
+    _deliver(run, plan, settings, dry_run=dry_run, password_prompt=password_prompt)
+    return run
+
+
+def _addresses(run: MailRun, entry: RosterEntry, kind: str) -> list[str] | None:
+    valid, invalid = parse_addresses(entry.email)
+    if valid:
+        if invalid:
+            run.notes.append(f"{entry.name} 的邮箱“{'、'.join(invalid)}”无效，只发往 {'、'.join(valid)}")
+        return valid
+    if invalid:
+        run.outcomes.append(Outcome(entry.name, kind, BAD_ADDRESS, detail=f"“{entry.email}”不是有效的邮箱地址"))
+    else:
+        run.outcomes.append(Outcome(entry.name, kind, NO_ADDRESS))
+    return None
+
+
+def _annotated(run: MailRun, outdir: Path, agency: str, files: list[dict]) -> list[Attachment] | None:
+    attachments = []
+    for f in files:
+        relative = f.get("annotated")
+        if not relative:
+            continue  # unreadable, or no annotated copy: the body says it all
+        path = annotated_path(outdir, str(relative))
+        try:
+            if path is None:
+                raise FileNotFoundError
+            attachments.append(Attachment(Path(str(relative)).name, path.read_bytes()))
+        except OSError:
+            run.outcomes.append(Outcome(agency, FEEDBACK, MISSING,
+                                        detail=f"批注文件 {relative} 不存在，请重新运行 disclosure check"))
+            return None
+    return attachments
+
+
+def _key(files: list[dict]) -> str | None:
+    """The returns a message is about: the same returns, checked again, need no second
+    message even when the annotated copy's bytes differ."""
+    digests = sorted(str(f.get("sha256")) for f in files)
+    if not digests or any(d in ("", "None") for d in digests):
+        return None
+    if len(digests) == 1:
+        return "return:" + digests[0]
+    return "returns:" + hashlib.sha256("".join(digests).encode()).hexdigest()
+
+
+def _deliver(run: MailRun, plan: list[Outgoing], settings: SmtpSettings, *, dry_run: bool,
+             password_prompt: Callable[[], str] | None) -> None:
+    log = SentLog(run.log_path.parent)
+    if dry_run and not settings.sender and plan:
+        run.notes.append(f"未设置发件地址，草稿中的发件人暂用 {PLACEHOLDER_SENDER}（实际发送前请用 --from 等设置）。")
+    transport = None if dry_run else SmtpTransport(settings, password_prompt)
+    taken: set[str] = set()
+    if dry_run and run.outbox.is_dir():  # drafts of an earlier preview would mislead
+        for old in run.outbox.glob("*.eml"):
+            old.unlink()
+    try:
+        for out in plan:
+            address = ", ".join(out.to)
+            if log.already_sent(out.agency, out.kind, out.sha256, out.key):
+                run.outcomes.append(Outcome(out.agency, out.kind, SKIPPED, address))
+                continue
+            if run.error:  # stopped: what is left is listed for the rerun
+                run.outcomes.append(Outcome(out.agency, out.kind, PENDING, address))
+                continue
+            msg = out.build(settings.sender, settings.sender_name)
+            data = msg.as_bytes()
+            if transport is None:
+                name = unique_name(safe_filename(out.agency, f"_{KIND_ZH[out.kind]}.eml"), taken)
+                try:
+                    atomic.write_bytes(run.outbox / name, data)
+                except OSError as exc:
+                    run.error = f"无法写入草稿 {run.outbox / name}（{exc.strerror or exc}）"
+                    run.outcomes.append(Outcome(out.agency, out.kind, PENDING, address))
+                    continue
+                run.outcomes.append(Outcome(out.agency, out.kind, DRAFTED, address, f"{OUTBOX}/{name}"))
+                continue
+            entry = LogEntry(agency=out.agency, address=address, kind=out.kind, sha256=out.sha256,
+                             message_id=str(msg["Message-ID"]), result=SENT, key=out.key,
+                             subject=out.subject,
+                             attachments=[{"name": a.name, "sha256": a.sha256} for a in out.attachments])
+            try:
+                transport.ensure_connected()
+            except MailError as exc:  # nothing was handed over: nothing to log
+                run.error = str(exc)
+                run.outcomes.append(Outcome(out.agency, out.kind, PENDING, address))
+                continue
+            try:
+                refused = transport.send(settings.sender, out.to, data)
+            except Refused as exc:
+                entry.result, entry.error = (REJECTED if exc.permanent else FAILED), str(exc)
+                _record(run, log, entry)
+                run.outcomes.append(Outcome(out.agency, out.kind, entry.result, address, str(exc)))
+                continue
+            except MailError as exc:  # connection lost or sender refused, mid-message
+                entry.result, entry.error = FAILED, str(exc)
+                run.error = str(exc)
+                _record(run, log, entry)
+                run.outcomes.append(Outcome(out.agency, out.kind, FAILED, address, str(exc)))
+                continue
+            # Accepted by the server: on disk before the next message goes.
+            entry.error = "；".join(f"{a}：{r}" for a, r in refused.items()) or None
+            _record(run, log, entry)
+            detail = f"部分收件人被拒收：{entry.error}" if entry.error else ""
+            run.outcomes.append(Outcome(out.agency, out.kind, SENT, address, detail))
+    finally:
+        if transport is not None:
+            transport.close()
+
+
+def _record(run: MailRun, log: SentLog, entry: LogEntry) -> None:
+    """Appends to the sent log; a log that cannot be written stops the run, since a
+    message sent but not recorded would go again on the next run."""
+    try:
+        log.append(entry)
+    except OSError as exc:
+        run.error = (f"无法写入发送记录 {log.path}（{exc.strerror or exc}），已停止发送以免重复；"
+                     f"发给{entry.agency}的邮件已{'发出' if entry.result == SENT else '未发出'}，未能记录")

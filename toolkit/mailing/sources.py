@@ -1,0 +1,173 @@
+"""Where messages come from: a check's OUTDIR (findings.json and the annotated copies), a
+batch of per-agency templates, and the roster that says who gets what at which address."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.utils import getaddresses
+from pathlib import Path, PurePath
+
+from ..agency import normalize_agency
+from ..roster import RosterEntry
+from .transport import MailError
+
+FINDINGS_NAME = "findings.json"
+_SEPARATORS = re.compile(r"[;,，；、\s]+")
+_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+$")
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})年")
+_TEMPLATE_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def parse_addresses(text: str | None) -> tuple[list[str], list[str]]:
+    """The addresses in a roster's 电子邮箱 cell (several may be separated by ; , 、 or
+    spaces; ``名字 <a@b.cn>`` is fine) -> (valid, invalid)."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if not text:
+        return [], []
+    if "<" not in text:  # bare addresses: any separator people use
+        text = ", ".join(t for t in _SEPARATORS.split(text) if t)
+    else:
+        text = re.sub(r"[;；，、]", ",", text)
+    valid, invalid = [], []
+    for _name, addr in getaddresses([text]):
+        addr = addr.strip()
+        if not addr:
+            continue
+        try:
+            ok = bool(_ADDRESS.match(addr)) and Address(addr_spec=addr).addr_spec == addr
+        except (ValueError, IndexError, TypeError):
+            ok = False
+        target = valid if ok else invalid
+        if addr not in target:
+            target.append(addr)
+    if not valid and not invalid:
+        invalid.append(text)
+    return valid, invalid
+
+
+class RosterIndex:
+    """Finds the roster entry an agency name or a file name belongs to."""
+
+    def __init__(self, entries: list[RosterEntry]):
+        self._by_name: dict[str, RosterEntry] = {}
+        self.duplicates: list[str] = []  # 中文 notes: an agency listed twice gets one message
+        for e in entries:
+            first = self._by_name.setdefault(normalize_agency(e.name), e)
+            if first is not e:
+                where = f"（第 {first.row} 行）" if first.row else ""
+                self.duplicates.append(f"单位名单中“{e.name}”出现了多次，只按第一次{where}的邮箱发送一封")
+        self.entries = list(self._by_name.values())  # roster order, each agency once
+
+    def find(self, agency: str | None) -> RosterEntry | None:
+        return self._by_name.get(normalize_agency(agency)) if agency else None
+
+    def in_file_name(self, path: str | None) -> RosterEntry | None:
+        """The roster agency whose name the file name contains (the longest, so that
+        某某局 does not take 某某局办公室's file)."""
+        stem = normalize_agency(PurePath(str(path or "")).stem)
+        hits = [(len(n), e) for n, e in self._by_name.items() if n and n in stem]
+        return max(hits, key=lambda h: h[0])[1] if hits else None
+
+    def match(self, agency: str | None, path: str | None) -> RosterEntry | None:
+        return self.find(agency) or self.in_file_name(path)
+
+
+def read_findings(outdir: Path) -> dict:
+    """findings.json of ``outdir``, checked enough to be relied on."""
+    path = outdir / FINDINGS_NAME
+    if not outdir.is_dir():
+        raise MailError(f"找不到校验结果文件夹：{outdir}")
+    if not path.is_file():
+        raise MailError(f"{outdir} 中没有 {FINDINGS_NAME}：请先运行 disclosure check 校验报送文件，"
+                        "再对同一个输出文件夹运行本命令")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MailError(f"{path} 已损坏，无法读取（{exc}）：请重新运行 disclosure check") from None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        raise MailError(f"{path} 的内容不是校验结果（缺少 files 列表）：请重新运行 disclosure check")
+    return data
+
+
+def common_year(files: list[dict]) -> int | None:
+    years = Counter(f.get("year") for f in files if isinstance(f.get("year"), int))
+    return years.most_common(1)[0][0] if years else None
+
+
+def annotated_path(outdir: Path, relative: str) -> Path | None:
+    """OUTDIR/<relative>, refusing anything that points outside OUTDIR."""
+    path = (outdir / relative).resolve()
+    root = outdir.resolve()
+    return path if path == root or root in path.parents else None
+
+
+@dataclass(frozen=True)
+class TemplateFile:
+    path: Path
+    agency: str | None  # from the template stamp
+    year: int | None
+    format_id: str | None
+    fingerprint: str | None
+
+    @property
+    def key(self) -> str | None:
+        """The same template regenerated (new bytes, same stamp) is not sent again."""
+        if self.agency and self.year and self.format_id and self.fingerprint:
+            return f"stamp:{self.format_id}:{self.year}:{self.fingerprint}"
+        return None
+
+
+def find_templates(directory: Path) -> tuple[list[TemplateFile], list[str]]:
+    """Every workbook directly in ``directory`` with its stamp (very hidden ``_meta``
+    sheet, else the ``disclosure.*`` custom properties); -> (templates, 中文 problems)."""
+    if not directory.is_dir():
+        raise MailError(f"找不到模板文件夹：{directory}")
+    found, problems = [], []
+    for path in sorted(directory.iterdir()):
+        if (not path.is_file() or path.suffix.lower() not in _TEMPLATE_SUFFIXES
+                or path.name.startswith(("~$", "."))):
+            continue
+        try:
+            stamp = read_stamp(path)
+        except Exception as exc:  # not a workbook we can open: never send it
+            problems.append(f"{path.name}：无法打开，已跳过（{type(exc).__name__}）")
+            continue
+        year = _int(stamp.get("year"))
+        if year is None:
+            m = _YEAR_IN_NAME.search(path.stem)
+            year = int(m.group(1)) if m else None
+        found.append(TemplateFile(path, stamp.get("agency") or None, year,
+                                  stamp.get("format") or None, stamp.get("fingerprint") or None))
+    return found, problems
+
+
+def read_stamp(path: Path) -> dict[str, str]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        stamp: dict[str, str] = {}
+        if "_meta" in wb.sheetnames:
+            for row in wb["_meta"].iter_rows(min_col=1, max_col=2, values_only=True):
+                if row and row[0] not in (None, "") and len(row) > 1 and row[1] not in (None, ""):
+                    stamp[str(row[0]).strip()] = str(row[1]).strip()
+        for prop in getattr(wb, "custom_doc_props", None) or []:
+            name = str(getattr(prop, "name", ""))
+            if name.startswith("disclosure.") and getattr(prop, "value", None) not in (None, ""):
+                stamp.setdefault(name.removeprefix("disclosure."), str(prop.value).strip())
+        return stamp
+    finally:
+        wb.close()
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(float(str(value).strip()))
+    except (TypeError, ValueError):
+        return None
