@@ -1,0 +1,41 @@
+"""Issue 7: `disclosure demo` runs the whole flow in an empty folder."""
+
+from __future__ import annotations
+
+import email
+import subprocess
+import sys
+from email import policy
+
+from openpyxl import load_workbook
+
+from toolkit.demo import RESULTS, samples_list
+
+
+def test_demo_whole_flow(tmp_path):
+    folder = tmp_path / "演示"
+    result = subprocess.run([sys.executable, "-c", "from toolkit.cli import main; main()", "demo", str(folder)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "演示完成" in result.stdout and "汇总表" in result.stdout
+
+    ws = load_workbook(folder / RESULTS / "汇总.xlsx")["汇总"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(rows) if r and r[0] == "序号")
+    cols = {name: j for j, name in enumerate(rows[header])}
+    verdicts = {}
+    for r in rows[header + 1:]:
+        if r[cols["序号"]] is None:
+            continue
+        # An unreadable file has no agency inside it: its file name carries the agency.
+        who = next(c.name for c in samples_list() if c.name in f"{r[cols['单位名称']]}{r[cols['文件']]}")
+        verdicts[who] = r[cols["状态"]]
+    assert verdicts == {case.name: case.verdict for case in samples_list()}
+
+    # A dry-run feedback draft per agency with problems, the annotated copy attached.
+    drafts = sorted((folder / RESULTS / "outbox").glob("*.eml"))
+    needing = [c for c in samples_list() if c.verdict != "通过"]
+    assert len(drafts) == len(needing)
+    subjects = [email.message_from_bytes(p.read_bytes(), policy=policy.default)["subject"] for p in drafts]
+    assert all("需修改" in s for s in subjects)
+    assert sorted((folder / RESULTS / "annotated").glob("*_校验意见.xlsx"))
