@@ -265,7 +265,8 @@ def test_outdir_from_another_folder_and_a_file_gone(three, tmp_path, monkeypatch
     assert sorted(Path(r.path).name for r in rollup.included) == sorted(p.name for p in paths[:2])
     [gone] = rollup.left_out
     assert gone.report.agency == AGENCIES[2]
-    assert gone.reason.startswith(f"找不到文件 {Path('returns') / paths[2].name}（校验结果 findings.json 中记录的路径）")
+    recorded = (tmp_path / "returns" / paths[2].name).resolve()  # findings.json keeps absolute paths
+    assert gone.reason.startswith(f"找不到文件 {recorded}（校验结果 findings.json 中记录的路径）")
     fmt = spec.get(NEW)
     want = expected_sums(fmt, [figures[a] for a in AGENCIES[:2]])
     wb = load_workbook(elsewhere / "汇总表.xlsx")
