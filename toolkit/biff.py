@@ -87,10 +87,7 @@ class BiffBook(Book):
             raise KeyError(f"工作簿中没有工作表“{name}”")
         self.deadline.check()
         with sniff.guard(f"工作表“{name}”"):
-            sh = self._bk.sheet_by_name(name)
-        if sh.nrows * sh.ncols > self.limits.max_cells * 16:
-            raise Unreadable("F6", f"工作表“{name}”的单元格超过上限")
-        return sh
+            return self._bk.sheet_by_name(name)
 
     def _cell(self, sh, r: int, c: int) -> RawCell | None:
         """xlrd cell (0-based) -> RawCell; None for an empty or blank cell."""

@@ -11,7 +11,7 @@ Cells come back raw (:class:`RawCell`): classifying values is toolkit.values' jo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterable

@@ -57,7 +57,7 @@ class _Zip:
         self.limits, self.deadline = limits, deadline
         self.fp = open(path, "rb")
         try:
-            _check_directory(self.fp, limits)
+            self.size = _check_directory(self.fp, limits)
             zf = zipfile.ZipFile(self.fp)
             infos = zf.infolist()
             if len(infos) > limits.max_zip_entries:
@@ -77,11 +77,17 @@ class _Zip:
     def has(self, name: str) -> bool:
         return name in self.infos
 
+    def shown(self, name: str) -> str:
+        """The member's name as stored (lookups are case-insensitive), for messages."""
+        info = self.infos.get(name)
+        return info.filename if info is not None else name
+
     def chunks(self, name: str) -> Iterator[bytes]:
         """Inflate member ``name`` (lower-cased) step by step, under the limits."""
         info = self.infos.get(name)
         if info is None:
             raise Unreadable("F3", f"缺少 {name}")
+        key, name = name, info.filename  # name: for messages
         lim = self.limits
         declared, packed = info.file_size, info.compress_size
         if declared > lim.max_uncompressed_bytes:
@@ -96,6 +102,8 @@ class _Zip:
         if method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise Unreadable("F3", f"{name} 使用了不支持的压缩方式")
         fp = self.fp
+        if not 0 <= info.header_offset < self.size:
+            raise Unreadable("F3", f"{name} 的文件头已损坏")
         fp.seek(info.header_offset)
         header = fp.read(30)
         if len(header) < 30 or header[:4] != b"PK\x03\x04":
@@ -138,10 +146,10 @@ class _Zip:
                     continue
             produced += len(out)
             if produced > declared:
-                raise Unreadable("F6", f"{name} 解压后的实际大小超过压缩包中声明的 {declared:,} 字节（疑似压缩炸弹）")
-            before = self.inflated.get(name, 0)
+                self._overrun(name, inflater, pending, left, pos, produced, declared)
+            before = self.inflated.get(key, 0)
             if produced > before:
-                self.inflated[name] = produced
+                self.inflated[key] = produced
                 self.total += produced - before
                 if self.total > budget:
                     raise Unreadable("F6", f"解压后的内容超过上限 {fmt_number(lim.max_uncompressed_mb)} MB")
@@ -150,11 +158,33 @@ class _Zip:
         if produced != declared or crc != info.CRC:
             raise Unreadable("F3", f"{name} 校验失败（文件已损坏）")
 
+    def _overrun(self, name, inflater, pending, left, pos, produced, declared) -> None:
+        """A member inflates past its declared size: a zip bomb with a lying header, or a
+        corrupt size field.  Inflate on (discarding, at most ``max(declared, 1 MB)`` more
+        bytes) to tell which: past that it is a bomb (F6), an end within it is corruption."""
+        slack = declared + max(declared, MB)
+        fp = self.fp
+        while inflater is not None and not inflater.eof and produced <= slack:
+            self.deadline.check()
+            if not pending and left:
+                fp.seek(pos)
+                pending = fp.read(min(READ_STEP, left))
+                pos += len(pending)
+                left -= len(pending)
+            out = inflater.decompress(pending, OUT_STEP)
+            pending = inflater.unconsumed_tail
+            if not out and not pending and not left:
+                break
+            produced += len(out)
+        if produced > slack:
+            raise Unreadable("F6", f"{name} 解压后的实际大小超过压缩包中声明的 {declared:,} 字节（疑似压缩炸弹）")
+        raise Unreadable("F3", f"{name} 的大小与压缩包目录不符（文件已损坏）")
+
     def read(self, name: str) -> bytes:
         return b"".join(self.chunks(name))
 
 
-def _check_directory(fp, limits: Limits) -> None:
+def _check_directory(fp, limits: Limits) -> int:
     """The end-of-central-directory record must be there (else the file was cut) and
     must not announce more members than allowed, before zipfile parses them all."""
     fp.seek(0, 2)
@@ -166,23 +196,28 @@ def _check_directory(fp, limits: Limits) -> None:
     if i < 0 or len(tail) - i < 22:
         raise Unreadable("F3", "压缩包不完整，缺少文件目录（文件可能被截断）")
     entries = struct.unpack("<H", tail[i + 10:i + 12])[0]
+    if entries != 0xFFFF and entries * 46 > size:  # 46 bytes: the smallest directory entry
+        raise Unreadable("F3", "压缩包目录已损坏")
     if entries != 0xFFFF and entries > limits.max_zip_entries:
         raise Unreadable("F6", f"压缩包内有 {entries:,} 个文件，超过上限 {limits.max_zip_entries:,} 个")
+    return size
 
 
 # ------------------------------------------------------------------ expat, hardened
 
-_LOCAL: dict[str, str] = {}
+class _Locals(dict):
+    """'http://…/main row' -> 'row' (namespaces are not checked: prefixes vary by writer).
+    Remembers up to 4096 names (a hostile file may invent any number)."""
 
-
-def _local(name: str) -> str:
-    """'http://…/main row' -> 'row' (namespaces are not checked: prefixes vary by writer)."""
-    loc = _LOCAL.get(name)
-    if loc is None:
+    def __missing__(self, name: str) -> str:
         loc = name.rpartition(" ")[2]
-        if len(_LOCAL) < 4096:
-            _LOCAL[name] = loc
-    return loc
+        if len(self) < 4096:
+            self[name] = loc
+        return loc
+
+
+_LOCAL = _Locals()
+_local = _LOCAL.__getitem__
 
 
 def _expat(where: str) -> "pyexpat.XMLParserType":
@@ -364,10 +399,10 @@ class _Strings:
 
     def __init__(self, zip_: _Zip, name: str | None, limits: Limits):
         self.items: list[str] = []
-        self.name = name
+        self.name = zip_.shown(name) if name else ""
         self._chunks = zip_.chunks(name) if name else None
         self._max = limits.max_strings
-        p = self._parser = _expat(f"共享字符串（{name}）")
+        p = self._parser = _expat(f"共享字符串（{self.name}）")
         parts: list[str] | None = None
         collecting = False
         rph = 0
@@ -375,7 +410,7 @@ class _Strings:
 
         def start(tag, attrs):
             nonlocal parts, collecting, rph
-            loc = _LOCAL.get(tag) or _local(tag)
+            loc = _LOCAL[tag]
             if loc == "si":
                 parts = []
             elif loc == "t":
@@ -385,7 +420,7 @@ class _Strings:
 
         def end(tag):
             nonlocal parts, collecting, rph
-            loc = _LOCAL.get(tag) or _local(tag)
+            loc = _LOCAL[tag]
             if loc == "t":
                 collecting = False
             elif loc == "si":
@@ -468,7 +503,7 @@ class OoxmlBook(Book):
         z = self._zip
         names = list(z.infos)
         self._package_rels = self._rels("_rels/.rels", "") if z.has("_rels/.rels") else []
-        main = next((t for _, typ, t in self._package_rels if typ.endswith(_REL_OFFICE_DOC)), None)
+        main = next((t for _, typ, t in self._package_rels if typ.lower().endswith(_REL_OFFICE_DOC)), None)
         self._workbook_part = sniff.classify_zip(names, main, lambda n: z.read(n)[:200])
         self.kind = "xlsm" if any(n.endswith("vbaproject.bin") for n in names) else "xlsx"
         wb_dir = posixpath.dirname(self._workbook_part)
@@ -498,17 +533,21 @@ class OoxmlBook(Book):
             order.append(name)
         self._order = order
         self.defined_names, self.local_names, self.broken_names = {}, {}, []
+        by_lower = {n.lower(): n for n in reversed(order)}  # Excel compares sheet names ignoring case
         for name, local_id, text in raw_names:
             if name.lower().startswith("_xlnm."):
                 continue  # print areas, filters: Excel's own
             target = parse_name_target(text)
             scope = None
             if local_id is not None:
-                try:
-                    scope = order[int(local_id)]
-                except (ValueError, IndexError):
+                idx = int(local_id) if local_id.strip().isdigit() else -1
+                scope = order[idx] if 0 <= idx < len(order) else None
+                if scope is None:
                     target = None
-            if target is None or target[0] not in self._sheets:
+            if target is not None and target[0] not in self._sheets:
+                sheet = by_lower.get(target[0].lower())
+                target = (sheet, target[1]) if sheet else None
+            if target is None:
                 self.broken_names.append(name)
                 continue
             bucket = self.defined_names if scope is None else self.local_names.setdefault(scope, {})
@@ -531,13 +570,14 @@ class OoxmlBook(Book):
         return out
 
     def _parse(self, name: str, start, end=None, chars=None, where: str | None = None) -> None:
-        p = _expat(where or name)
+        shown = self._zip.shown(name)
+        p = _expat(where or shown)
         p.StartElementHandler = start
         if end:
             p.EndElementHandler = end
         if chars:
             p.CharacterDataHandler = chars
-        with sniff.guard(name):
+        with sniff.guard(shown):
             for chunk in self._zip.chunks(name):
                 p.Parse(chunk, False)
             p.Parse(b"", True)
@@ -551,7 +591,7 @@ class OoxmlBook(Book):
 
         def start(tag, attrs):
             nonlocal current
-            loc = _LOCAL.get(tag) or _local(tag)
+            loc = _LOCAL[tag]
             if loc == "sheet":
                 rid = next((v for k, v in attrs.items() if k.endswith(" id")), "")
                 sheets.append((attrs.get("name", ""), attrs.get("state"), rid))
@@ -564,7 +604,7 @@ class OoxmlBook(Book):
 
         def end(tag):
             nonlocal current
-            if current is not None and (_LOCAL.get(tag) or _local(tag)) == "definedName":
+            if current is not None and (_LOCAL[tag]) == "definedName":
                 names.append((current[0], current[1], "".join(current[2])))
                 current = None
 
@@ -606,8 +646,7 @@ class OoxmlBook(Book):
             if loc in where:
                 where[loc] = False
 
-        with sniff.guard(self._styles_part):
-            self._parse(self._styles_part, start, end)
+        self._parse(self._styles_part, start, end)
         memo: dict[int, bool] = {}
         out = []
         for fid in xfs:
@@ -624,7 +663,7 @@ class OoxmlBook(Book):
 
     @cached_property
     def custom_properties(self) -> dict[str, str]:
-        part = next((t for _, typ, t in self._package_rels if typ.endswith("/custom-properties")),
+        part = next((t for _, typ, t in self._package_rels if typ.lower().endswith("/custom-properties")),
                     "docprops/custom.xml")
         props: dict[str, str] = {}
         if not self._zip.has(part):
@@ -649,15 +688,14 @@ class OoxmlBook(Book):
             if state["name"] is not None and state["depth"] > 0:
                 state["parts"].append(data)
 
-        with sniff.guard(part):
-            self._parse(part, start, end, chars)
+        self._parse(part, start, end, chars)
         return props
 
     def _tail(self, sp: _SheetPart) -> _Tail:
         if sp.tail is None:
             tail = _Tail()
             if sp.part is not None:
-                with sniff.guard(sp.part):
+                with sniff.guard(self._zip.shown(sp.part)):
                     self._scan_tail(sp.part, tail)
             sp.tail = tail
         return sp.tail
@@ -670,7 +708,7 @@ class OoxmlBook(Book):
             if not first:
                 first = True
                 if b"<!DOCTYPE" in chunk[:4096] or b"<!ENTITY" in chunk[:4096]:
-                    raise Unreadable("F7", f"{part} 含有 DOCTYPE 或实体声明（XML 实体扩展攻击）")
+                    raise Unreadable("F7", f"{self._zip.shown(part)} 含有 DOCTYPE 或实体声明（XML 实体扩展攻击）")
             buf += chunk
             if not in_tail:
                 i = _sheetdata_end(buf)
@@ -770,7 +808,7 @@ class OoxmlBook(Book):
 
         def start(tag, attrs):
             nonlocal row, col, rows, cells, want, cell, target, in_is, rph, master
-            loc = _LOCAL.get(tag) or _local(tag)
+            loc = _LOCAL[tag]
             if loc == "c":
                 cells += 1
                 if want is not None:
@@ -806,15 +844,30 @@ class OoxmlBook(Book):
                 target = []
                 master = (attrs.get("si", ""), attrs["ref"], target)
 
+        date_by_style: dict[str, bool] = {}
+        date1904 = self.date1904
+
         def end(tag):
             nonlocal cell, target, in_is, rph, master
-            loc = _LOCAL.get(tag) or _local(tag)
+            loc = _LOCAL[tag]
             if loc == "c":
                 if cell is not None:
-                    made = self._cell(name, row, cell, masters)
+                    c, cell = cell, None
+                    vparts = c[3]
+                    # Fast path for the common case, a plain whole number.
+                    if vparts and c[1] is None and c[4] is None and len(vparts) == 1:
+                        v = vparts[0]
+                        if v.isdigit() and v.isascii() and len(v) < 16:
+                            s = c[2]
+                            is_date = date_by_style.get(s) if s else False
+                            if is_date is None:
+                                is_date = date_by_style[s] = self._date_style(s)
+                            if is_date is not None:
+                                found[(row, c[0])] = _raw_cell(int(v), None, False, None, is_date, date1904)
+                                return
+                    made = self._cell(name, row, c, masters)
                     if made is not None:
-                        found[(row, cell[0])] = made
-                    cell = None
+                        found[(row, c[0])] = made
             elif loc == "v" or loc == "t":
                 target = None
             elif loc == "f":
@@ -837,12 +890,13 @@ class OoxmlBook(Book):
             if target is not None:
                 target.append(data)
 
-        p = _expat(f"工作表“{name}”（{part}）")
+        shown = self._zip.shown(part)
+        p = _expat(f"工作表“{name}”（{shown}）")
         p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, chars
         chunks = self._zip.chunks(part)
         max_cells = self.limits.max_cells
         try:
-            with sniff.guard(part):
+            with sniff.guard(shown):
                 try:
                     for chunk in chunks:
                         stats.bytes_inflated += len(chunk)
@@ -856,6 +910,15 @@ class OoxmlBook(Book):
             chunks.close()
             stats.rows_seen, stats.cells_seen = rows, cells
         return found
+
+    def _date_style(self, s: str) -> bool | None:
+        """Whether cell style ``s`` shows dates; None when ``s`` is not a style index."""
+        try:
+            i = int(s)
+        except ValueError:
+            return None
+        styles = self._date_styles
+        return 0 <= i < len(styles) and styles[i]
 
     def _cell(self, sheet: str, row: int, cell: list, masters) -> RawCell | None:
         col, t, s, vparts, fparts, fattrs, iparts = cell
@@ -882,9 +945,9 @@ class OoxmlBook(Book):
                 if v:
                     value = _number(v)
                     if s:
-                        styles = self._date_styles
-                        i = int(s)
-                        is_date = 0 <= i < len(styles) and styles[i]
+                        is_date = self._date_style(s)
+                        if is_date is None:
+                            raise ValueError(s)
             elif t == "s":
                 if v:
                     value = self._strings.get(int(v), f"工作表“{sheet}”单元格 {ref_of(row, col)}")

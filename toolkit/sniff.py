@@ -87,6 +87,8 @@ def classify_zip(names: list[str], main: str | None, read_small) -> str:
         raise Unreadable("F2", kinds.get(mime, "OpenDocument 文件"))
     if has("content.xml") or has("index.xml"):
         raise Unreadable("F2", "WPS/Numbers 等其他格式的文件")
+    if any(n.startswith("xl/") for n in names):
+        raise Unreadable("F3", "缺少 xl/workbook.xml")  # an .xlsx that lost its workbook part
     if not names:
         raise Unreadable("F2", "空的 ZIP 压缩包")
     raise Unreadable("F2", f"ZIP 压缩包（内含 {len(names)} 个文件），请解压后报送其中的 Excel 工作簿")
@@ -97,12 +99,14 @@ def classify_zip(names: list[str], main: str | None, read_small) -> str:
 
 def classify_ole2(data: bytes) -> None:
     """Return for an OLE2 holding a BIFF workbook; raise F4/F5/F3 otherwise."""
-    from xlrd.compdoc import CompDoc, CompDocError
+    from xlrd.compdoc import CompDoc
 
     try:
         doc = CompDoc(data, logfile=io.StringIO())
         streams = {d.name for d in doc.dirlist if d.name}
-    except (CompDocError, struct.error, IndexError, ValueError, KeyError, EOFError, RecursionError) as exc:
+    except MemoryError as exc:
+        raise Unreadable("F6", "内存不足，文件内容过大") from exc
+    except Exception as exc:  # noqa: BLE001 - CompDocError, AssertionError, IndexError … on a broken file
         raise Unreadable("F3", "OLE2 复合文件已损坏") from exc
     if {"EncryptionInfo", "EncryptedPackage"} <= streams:
         raise Unreadable("F4", "加密的 Excel 工作簿")
