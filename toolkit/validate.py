@@ -141,13 +141,14 @@ def _validate_chunk(format_id, results, positions, out, previous, previous_sourc
         eq = equations[(rule, key)]
         out[i].append(_equation_finding(fmt, eq, num_frame.loc[i], figure, sheet, cell, value,
                                         previous_source.get(i)))
+    order = _order(format_id)
     for i in positions:
-        out[i].sort(key=lambda f: _order(fmt, f))
+        out[i].sort(key=lambda f: order.get(f.key, -1))  # template order: part, row, column
 
 
-def _order(fmt: spec.Format, finding: Finding) -> int:
-    keys = list(fmt.figures)
-    return keys.index(finding.key) if finding.key in keys else -1
+@cache
+def _order(format_id: str) -> dict[str, int]:
+    return {key: i for i, key in enumerate(spec.get(format_id).figures)}
 
 
 def _term_name(fmt: spec.Format, eq: spec.Equation, term: spec.Term) -> str:
