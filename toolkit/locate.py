@@ -215,7 +215,7 @@ def _find(wants: list[_Want], idx: _Index, taken: set[Cell], known: set[str],
 
 def _span(head: _Hit, heads: list[_Hit]) -> Cell:
     """Last (row, col) a head covers: its merge, else up to the next head of the part in its
-    row (columns) or column (rows), so that an unmerged 未经复议直接起诉 ends before 复议后起诉;
+    row (columns) or column (rows), so that an unmerged group head ends where the next one starts;
     0 when open-ended."""
     r0, c0, r1, c1 = head.box
     if r1 == r0:
