@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from toolkit import __version__, samples, spec, template
 from toolkit.commands import template as template_command
+from toolkit.protection import legacy_hash
 from toolkit.roster import RosterEntry
 
 FMT = spec.get("gov-2021")
@@ -196,7 +197,7 @@ def test_every_figure_and_info_field_has_a_workbook_scoped_defined_name(wb):
 def test_every_sheet_protected_and_structure_locked(wb, agency_path):
     for ws in wb.worksheets:
         assert ws.protection.sheet is True, ws.title
-        assert ws.protection.password == template.legacy_hash(template.DEFAULT_PASSWORD)
+        assert ws.protection.password == legacy_hash(template.DEFAULT_PASSWORD)
         # Rows and columns cannot be inserted or deleted (True means “protected”).
         assert ws.protection.insertRows and ws.protection.deleteRows
         assert ws.protection.insertColumns and ws.protection.deleteColumns
@@ -209,8 +210,8 @@ def test_every_sheet_protected_and_structure_locked(wb, agency_path):
 
 def test_legacy_hash_matches_excel():
     # Known values of Excel's legacy hash (also what xlsxwriter writes for sheets).
-    assert template.legacy_hash("password") == "83AF"
-    assert template.legacy_hash("") == "CE4B"
+    assert legacy_hash("password") == "83AF"
+    assert legacy_hash("") == "CE4B"
 
 
 def test_stamp_in_very_hidden_meta_sheet_and_custom_properties(wb):

@@ -18,7 +18,6 @@ import io
 import math
 import numbers
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import cache
@@ -26,10 +25,12 @@ from pathlib import Path
 
 import xlsxwriter
 import yaml
-from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name
 
 from . import __version__, atomic, spec
 from .filenames import safe_filename, unique_name
+from .formulas import absolute_ref, join_areas, live_checks
+from .protection import lock_structure
 
 GENERATOR = "disclosure-toolkit"
 META_SHEET = "_meta"
@@ -348,7 +349,7 @@ class _Renderer:
             else:  # pragma: no cover - spec.KINDS is checked when the spec loads
                 raise TemplateError(f"未知的数字格类型：{kind}")
             first = figs[0].area
-            options["multi_range"] = " ".join(a.range for a in _join([f.area for f in figs]))
+            options["multi_range"] = " ".join(a.range for a in join_areas([f.area for f in figs]))
             ws.data_validation(first.min_row - 1, first.min_col - 1, first.max_row - 1, first.max_col - 1,
                                options)
 
@@ -359,12 +360,12 @@ class _Renderer:
             a = areas[0]
             ws.conditional_format(a.min_row - 1, a.min_col - 1, a.max_row - 1, a.max_col - 1, {
                 "type": "formula", "criteria": "=" + formula, "format": self.f_red,
-                "multi_range": " ".join(x.range for x in _join(areas))})
+                "multi_range": " ".join(x.range for x in join_areas(areas))})
         # Pale yellow until filled (after the red rules, which win).
         first = figures[0].area
         ws.conditional_format(first.min_row - 1, first.min_col - 1, first.max_row - 1, first.max_col - 1, {
             "type": "blanks", "format": self.f_to_fill,
-            "multi_range": " ".join(a.range for a in _join([f.area for f in figures]))})
+            "multi_range": " ".join(a.range for a in join_areas([f.area for f in figures]))})
 
     # -- stamp, names, properties ----------------------------------------------
 
@@ -405,140 +406,3 @@ class _Renderer:
         })
         for key in PROPERTY_KEYS:
             self.wb.set_custom_property(PROPERTY_PREFIX + key, stamp[key], "text")
-
-
-def absolute_ref(sheet: str, area: spec.Area, *, whole: bool = True, other_sheet: bool = True,
-                 relative: bool = False) -> str:
-    """``'sheet'!$B$7`` (``$B$7:$D$7`` with ``whole`` and a merged area; no ``$`` with
-    ``relative``; no sheet with ``other_sheet=False``)."""
-    absolute = not relative
-    ref = xl_rowcol_to_cell(area.min_row - 1, area.min_col - 1, absolute, absolute)
-    if whole and area.is_merged:
-        ref += ":" + xl_rowcol_to_cell(area.max_row - 1, area.max_col - 1, absolute, absolute)
-    return f"{quote_sheetname(sheet)}!{ref}" if other_sheet else ref
-
-
-def _join(areas: list[spec.Area]) -> list[spec.Area]:
-    """Runs of adjacent single cells (down a column or along a row) joined as ranges."""
-    out: list[spec.Area] = []
-    run: list[spec.Area] = []
-
-    def flush() -> None:
-        if run:
-            out.append(spec.Area(run[0].min_col, run[0].min_row, run[-1].max_col, run[-1].max_row))
-
-    for a in areas:
-        if run and not a.is_merged and not run[-1].is_merged and (
-            (a.min_col == run[-1].min_col and a.min_row == run[-1].min_row + 1
-             and all(x.min_col == a.min_col for x in run))
-            or (a.min_row == run[-1].min_row and a.min_col == run[-1].min_col + 1
-                and all(x.min_row == a.min_row for x in run))
-        ):
-            run.append(a)
-            continue
-        flush()
-        run = [a]
-    flush()
-    return out
-
-
-def _runs(fmt: spec.Format, terms: list[spec.Term]) -> list[tuple[str, spec.Area]]:
-    """The cells of ``terms`` as (sheet, area), adjacent cells of one sheet joined."""
-    out: list[tuple[str, spec.Area]] = []
-    i = 0
-    while i < len(terms):
-        sheet = fmt.figures[terms[i].key].sheet
-        j = i
-        while j < len(terms) and fmt.figures[terms[j].key].sheet == sheet:
-            j += 1
-        out.extend((sheet, a) for a in _join([fmt.figures[t.key].area for t in terms[i:j]]))
-        i = j
-    return out
-
-
-def _formula(fmt: spec.Format, eq: spec.Equation, ref) -> str:
-    """TRUE when ``eq`` fails; ``ref(sheet, area)`` spells each reference."""
-
-    def side(terms: tuple[spec.Term, ...]) -> str:
-        plus = [t for t in terms if t.sign > 0]
-        minus = [t for t in terms if t.sign < 0]
-        expr = f"SUM({','.join(ref(s, a) for s, a in _runs(fmt, plus))})" if plus else "0"
-        if minus:
-            expr += f"-SUM({','.join(ref(s, a) for s, a in _runs(fmt, minus))})"
-        return expr
-
-    return f"ROUND({side(eq.lhs)}-({side(eq.rhs)}),4)<>0"
-
-
-def equation_formula(fmt: spec.Format, eq: spec.Equation, sheet: str, *, relative: bool = False) -> str:
-    """Excel formula (without “=”) that is TRUE when ``eq`` fails, e.g.
-    ``ROUND(SUM($J$5)-(SUM($D$5:$I$5)),4)<>0``; references on ``sheet`` are unqualified,
-    and relative to the anchor with ``relative``."""
-    return _formula(fmt, eq, lambda s, a: absolute_ref(s, a, other_sheet=s != sheet, relative=relative))
-
-
-def live_checks(fmt: spec.Format, part_key: str) -> list[tuple[list[spec.Area], str]]:
-    """The conditional formats of a part: (anchor areas, formula without “=”).  Equations
-    of one rule whose formulas are the same up to a shift (R3 on every row, R4 on every
-    column…) share one rule with relative references, written for the first anchor; this
-    keeps the file small and quick to write."""
-    groups: dict[tuple, list[spec.Equation]] = {}
-    for eq in fmt.equations:
-        anchor = fmt.figures[eq.anchor]
-        if eq.needs_last_year or anchor.part != part_key:
-            continue
-        a = anchor.area
-
-        def offset(s: str, area: spec.Area, a=a) -> str:
-            return f"{s}!R[{area.min_row - a.min_row}]C[{area.min_col - a.min_col}]:" \
-                   f"R[{area.max_row - a.min_row}]C[{area.max_col - a.min_col}]"
-
-        shape = (eq.rule, anchor.sheet, a.is_merged, _formula(fmt, eq, offset))
-        groups.setdefault(shape, []).append(eq)
-    out = []
-    for (_, sheet, merged, _), eqs in groups.items():
-        anchors = sorted((fmt.figures[e.anchor].area for e in eqs), key=lambda x: (x.min_row, x.min_col))
-        first = anchors[0]
-        # Excel reads a rule's relative references from the top-left of its ranges.
-        shared = len(anchors) > 1 and not merged and all(
-            x.min_row >= first.min_row and x.min_col >= first.min_col for x in anchors)
-        if shared:
-            eq = min(eqs, key=lambda e: (fmt.figures[e.anchor].area.min_row, fmt.figures[e.anchor].area.min_col))
-            out.append((anchors, equation_formula(fmt, eq, sheet, relative=True)))
-        else:
-            out.extend(([fmt.figures[e.anchor].area], equation_formula(fmt, e, sheet)) for e in eqs)
-    return out
-
-
-# ---------------------------------------------------------------------------- structure lock
-
-
-def legacy_hash(password: str) -> str:
-    """Excel's legacy 16-bit password hash (ECMA-376 Part 1, 18.2.29 / Part 4): what
-    sheet and workbook protection store.  It only deters; it does not protect."""
-    digest = 0
-    for ch in password[::-1]:
-        digest = ((digest >> 14) & 0x01) | ((digest << 1) & 0x7FFF)
-        digest ^= ord(ch)
-    digest = ((digest >> 14) & 0x01) | ((digest << 1) & 0x7FFF)
-    digest ^= len(password) ^ 0xCE4B
-    return f"{digest:X}"
-
-
-def lock_structure(xlsx: bytes, password: str = DEFAULT_PASSWORD) -> bytes:
-    """Add ``<workbookProtection lockStructure="1"/>`` to xl/workbook.xml, so sheets
-    cannot be added, deleted, renamed, moved or unhidden.  xlsxwriter has no call for
-    it; the element goes right before <bookViews>, where the schema wants it."""
-    attrs = f' workbookPassword="{legacy_hash(password)}"' if password else ""
-    element = f'<workbookProtection{attrs} lockStructure="1"/>'.encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename == "xl/workbook.xml":
-                if b"<workbookProtection" not in data:
-                    if b"<bookViews" not in data:
-                        raise TemplateError("工作簿结构异常：找不到 bookViews")
-                    data = data.replace(b"<bookViews", element + b"<bookViews", 1)
-            dst.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
