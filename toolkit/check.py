@@ -137,6 +137,8 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
     if outdir is not None:
         outdir.mkdir(parents=True, exist_ok=True)
         (outdir / FINDINGS_JSON).unlink(missing_ok=True)
+        for leftover in outdir.rglob(".*.partial"):  # temporaries of a killed run
+            leftover.unlink(missing_ok=True)
     files = collect(paths, exclude=outdir)
     results = read_all(files, workers=workers, limits=limits, expect=expect, progress=progress)
 

@@ -1,6 +1,12 @@
 """A returned workbook, read: which format, whose, which year, and what was typed in
 every figure cell, found by defined name first and by the format's labels otherwise.
 
+Names are trusted only while they still sit beside their labels: a tool that inserts
+or deletes rows without updating names (openpyxl, a sheet rebuilt by copy and paste)
+leaves them pointing at the wrong cells, and such a part is read by its labels (S2).
+A template whose names are gone, or whose figure sheet was hidden, is read but flagged
+(S2); a figure cell merged away or not found is S1.
+
 Nothing here judges the figures (validate.py does); the reader only reports what it
 could not find or what does not fit (structure S1–S3, format F9), and turns a file
 that cannot be read at all into one verdict (F1–F8).
@@ -9,16 +15,26 @@ that cannot be read at all into one verdict (F1–F8).
 from __future__ import annotations
 
 import hashlib
+import pyexpat
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import cache
 from pathlib import Path
 
 from . import locate, spec
 from .annotate import FEEDBACK_SHEET  # the sheet an annotated copy has first
-from .book import Book, Unreadable, open_book
+from .book import Book, Unreadable, open_book, parse_ref, ref_of
 from .findings import Finding
 from .limits import Limits
 from .values import Value, classify
+
+# Errors of the zip and XML layers: a broken file, whichever part they surface in.
+_BROKEN_ZH = {zlib.error: "压缩数据已损坏", zipfile.BadZipFile: "压缩包已损坏或不完整",
+              pyexpat.ExpatError: "XML 格式错误", UnicodeDecodeError: "文字编码错误", EOFError: "文件被截断"}
+_BROKEN = tuple(_BROKEN_ZH)
 
 META_SHEET = "_meta"
 META_PROPERTY = "disclosure."
@@ -73,6 +89,11 @@ def read_return(path: str | Path, *, limits: Limits | None = None,
         _read(book, result, expect)
     except Unreadable as exc:
         result.unreadable = Finding.of(exc.code, detail=exc.detail)
+        result.read_by = None  # nothing was read through to the end
+    except _BROKEN as exc:
+        # A broken part read lazily, past toolkit.book's own guard: still a broken file.
+        result.unreadable = Finding.of("F3", detail=_BROKEN_ZH.get(type(exc), "文件内容已损坏"))
+        result.read_by = None
     finally:
         book.close()
     return result
@@ -97,18 +118,32 @@ def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
             f"本次要求报送{_format_name(expect)}，此文件是{_format_name(fmt)}，请改用正确的模板填写")))
         result.checkable = False
 
-    # Figures: by defined names, then by labels for whatever names did not lead to.
-    result.places = dict(by_names)
+    # Figures: by defined names, then by labels for whatever names did not lead to, and
+    # for the parts whose named cells no longer sit beside their labels.
+    doubtful = _names_off_labels(book, fmt, by_names)
+    trusted = {k: p for k, p in by_names.items() if fmt.figures[k].part not in doubtful}
+    result.places = dict(trusted)
     if len(result.places) < len(fmt.figures):
         grids = grids if grids is not None else _grids(book)
         located = locate.locate(grids, fmt)
+        for part_key, (sheet, ref, detail) in doubtful.items():
+            keys = [f.key for f in fmt.part_figures(part_key)]
+            if sum(k in located.cells for k in keys) * 2 < len(keys):
+                # The labels do not lead there either: the names are the better guess.
+                result.places.update((k, by_names[k]) for k in keys if k in by_names)
+                trusted.update((k, by_names[k]) for k in keys if k in by_names)
+                how = "按表格标签也找不到此表，已按定义名称读取，请核对"
+            else:
+                how = "可能插入或删除了行列而定义名称未随之更新，已按表格标签读取"
+            result.findings.append(Finding.of("S2", sheet=sheet, cell=ref, detail=f"{detail}，{how}"))
         for key, place in located.cells.items():
             result.places.setdefault(key, place)
         _missing_findings(fmt, result, located)
-        if by_names:
+        if len(by_names) < len(fmt.figures) and (by_names or result.meta.get("format")):
             result.findings.append(Finding.of("S2", detail=(
                 f"{len(fmt.figures) - len(by_names)} 个数字格的定义名称缺失或失效，已按表格标签读取")))
-    result.read_by = "names" if len(by_names) == len(fmt.figures) else "labels"
+    result.read_by = "names" if len(trusted) == len(fmt.figures) else "labels"
+    _hidden_sheets(book, result)
     _merged_figures(book, fmt, result)
     _read_values(book, fmt, result)
     _read_info(book, fmt, result, grids)
@@ -157,6 +192,102 @@ def _format_by_names(book: Book) -> tuple[spec.Format | None, dict[str, tuple[st
         if target and target[0] in sheets:
             places[f.key] = (target[0], target[1].split(":")[0])
     return best, places
+
+
+LABEL_REACH = 40  # cells searched left of (rows) and above (columns) a named cell
+
+
+@cache
+def _tables(format_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(part key, figure keys in row-major order) of every table of a format."""
+    fmt = spec.get(format_id)
+    return tuple((part.key, tuple(f"{part.key}.{r.key}.{c.key}" for r in table.rows for c in table.columns))
+                 for part in fmt.parts for table in part.tables)
+
+
+@cache
+def _probe(format_id: str, key: str, sheet: str, ref: str) -> tuple[tuple[str, str, tuple[str, ...], str], ...]:
+    """Where the labels of the figure ``key`` named at sheet!ref should be: (sheet, label,
+    cells to search, 中文 where).  Cached: a batch's returns share their names."""
+    f = spec.get(format_id).figures[key]
+    try:
+        row, col = parse_ref(ref)
+    except ValueError:
+        return ()
+    out = []
+    if f.row_label.text:
+        out.append((sheet, f.row_label.text,
+                    tuple(ref_of(row, c) for c in range(max(1, col - LABEL_REACH), col)), "所在行"))
+    out.append((sheet, f.column_label.text,
+                tuple(ref_of(r, col) for r in range(max(1, row - LABEL_REACH), row)), "上方"))
+    return tuple(out)
+
+
+def _names_off_labels(book: Book, fmt: spec.Format, places: dict[str, tuple[str, str]]
+                      ) -> dict[str, tuple[str, str, str]]:
+    """Parts whose named cells do not sit beside their labels: part key -> (sheet, cell,
+    中文 detail) of the first misfit.
+
+    Names follow rows and columns that Excel or WPS insert or delete, but not every tool
+    updates them (openpyxl does not; a sheet rebuilt by copy and paste neither), and then
+    they point at the wrong cells, silently.  Cheap test, run on every file: in each
+    table, the first and the last named figure must have their row label somewhere left
+    of them in their row and their column label somewhere above them in their column.
+    The cells read here are those the figures are read from anyway (one scan per sheet)."""
+    probes = []  # (part key, named ref, sheet, label, refs, where)
+    for part_key, keys in _tables(fmt.id):
+        first = next((k for k in keys if k in places), None)
+        if first is None:
+            continue
+        last = next(k for k in reversed(keys) if k in places)
+        for key in (first, last) if last != first else (first,):
+            sheet, ref = places[key]
+            probes.extend((part_key, ref, *p) for p in _probe(fmt.id, key, sheet, ref))
+    if not probes:
+        return {}
+    wanted: dict[str, list[str]] = {}
+    for sheet, ref in places.values():
+        wanted.setdefault(sheet, []).append(ref)  # read with the labels: one scan, memoised
+    for _part, _ref, sheet, _label, refs, _where in probes:
+        wanted.setdefault(sheet, []).extend(refs)
+    sheets = {s.name for s in book.sheets}
+    cells = {sheet: book.read_cells(sheet, refs) for sheet, refs in wanted.items() if sheet in sheets}
+    doubtful: dict[str, tuple[str, str, str]] = {}
+    for part_key, ref, sheet, label, refs, where in probes:
+        if part_key in doubtful:
+            continue
+        near = cells.get(sheet, {})
+        texts = [c.value for c in map(near.get, refs) if c is not None and isinstance(c.value, str)]
+        if label not in texts and not _has_label(texts, label):
+            doubtful[part_key] = (sheet, ref, (
+                f"第{fmt.part(part_key).number}部分的定义名称指向 {ref}，但它{where}没有表格标签“{label}”"))
+    return doubtful
+
+
+def _has_label(texts: list[str], label: str) -> bool:
+    """The label among these texts, as locate.py compares labels (normalised, or similar)."""
+    want = locate.normalize_label(label)
+    norms = [locate.normalize_label(t) for t in texts]
+    if want in norms:
+        return True
+    if len(want) < locate.FUZZY_MIN_LEN:
+        return False
+    matcher = SequenceMatcher(autojunk=False)
+    matcher.set_seq2(want)
+    for norm in norms:
+        matcher.set_seq1(norm)
+        if matcher.real_quick_ratio() >= locate.FUZZY_MIN and matcher.ratio() >= locate.FUZZY_MIN:
+            return True
+    return False
+
+
+def _hidden_sheets(book: Book, result: ReadResult) -> None:
+    """A sheet of figures the agency hid: read as usual, but a reviewer would not see it."""
+    used = {sheet for sheet, _ref in result.places.values()}
+    for s in book.sheets:
+        if s.name in used and s.state != "visible":
+            result.findings.append(Finding.of("S2", sheet=s.name, detail=(
+                f"工作表“{s.name}”被隐藏，已照常读取其中的数字，请核对")))
 
 
 def _grids(book: Book) -> dict[str, "locate.Grid"]:
