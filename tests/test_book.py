@@ -3,6 +3,7 @@ hand (for the corners of SpreadsheetML), read back cell by cell."""
 
 from __future__ import annotations
 
+import pickle
 import shutil
 import subprocess
 import zipfile
@@ -15,7 +16,17 @@ import xlsxwriter
 
 from toolkit.book import RawCell, SheetInfo, open_book, parse_ref
 from toolkit.limits import Limits, Unreadable
+from toolkit import ooxml
 from toolkit.ooxml import is_date_format, parse_name_target
+
+
+@pytest.fixture(autouse=True, params=["one_pass", "streaming"])
+def reading(request, monkeypatch) -> str:
+    """Every test runs twice: small parts read in one pass (the default, see
+    toolkit.ooxml.FAST_MAX) and every part streamed, so both paths owe the same answers."""
+    if request.param == "streaming":
+        monkeypatch.setattr(ooxml, "FAST_MAX", -1)
+    return request.param
 
 
 def patch_member(path: Path, member: str, fn) -> None:
@@ -139,19 +150,28 @@ def test_refs_keyed_as_given_and_ranges_read_top_left(xw_path):
             book.read_cells("没有这个表", ["A1"])
 
 
-def test_read_grid_window(xw_path):
+def test_read_grid_window(xw_path, reading):
     with open_book(xw_path) as book:
         grid = book.read_grid("数据", max_rows=3, max_cols=2)
         assert grid == {(1, 1): RawCell("标签"), (2, 1): RawCell("标签"), (1, 2): RawCell(5),
                         (2, 2): RawCell(2.5), (3, 2): RawCell(10, formula="B1*2", has_cache=True)}
-        assert book.last_scan.stopped_early and book.last_scan.rows_seen == 4
-        # Inside the window the grid answers without parsing again.
-        book.last_scan = None
-        assert book.read_cells("数据", ["B1", "C1"]) == {"B1": RawCell(5), "C1": RawCell("二〇二三")}
-        assert book.last_scan is not None and book.last_scan.rows_seen == 2  # C1 is outside: one scan, to row 1
-        book.last_scan = None
-        assert book.read_cells("数据", ["B2", "A3"]) == {"B2": RawCell(2.5)}
-        assert book.last_scan is None
+        if reading == "one_pass":
+            # A small sheet is indexed whole, once: every later read answers from the index.
+            assert not book.last_scan.stopped_early and book.last_scan.rows_seen == 9
+            book.last_scan = None
+            assert book.read_cells("数据", ["B1", "C1"]) == {"B1": RawCell(5), "C1": RawCell("二〇二三")}
+            assert book.read_cells("数据", ["B2", "A3"]) == {"B2": RawCell(2.5)}
+            assert book.merged_ranges("数据") == ["A10:D10"] and book.sheets[0].protected
+            assert book.last_scan is None
+        else:
+            assert book.last_scan.stopped_early and book.last_scan.rows_seen == 4
+            # Inside the window the grid answers without parsing again.
+            book.last_scan = None
+            assert book.read_cells("数据", ["B1", "C1"]) == {"B1": RawCell(5), "C1": RawCell("二〇二三")}
+            assert book.last_scan is not None and book.last_scan.rows_seen == 2  # C1 is outside: one scan, to row 1
+            book.last_scan = None
+            assert book.read_cells("数据", ["B2", "A3"]) == {"B2": RawCell(2.5)}
+            assert book.last_scan is None
         full = book.read_grid("数据")
         assert {ref: full[parse_ref(ref)] for ref in XW_CELLS} == XW_CELLS
         assert len(full) == len(XW_CELLS)
@@ -290,7 +310,8 @@ def write_package(path: Path, sheets: dict[str, bytes | callable], *, strings: l
     return path
 
 
-def test_handwritten_corners(tmp_path):
+@pytest.mark.parametrize("prefix", ["x:", ""])
+def test_handwritten_corners(tmp_path, prefix):
     sheet = f"""<?xml version="1.0" encoding="UTF-8"?>
 <x:worksheet xmlns:x="{MAIN}"><x:sheetData>
 <x:row r="1">
@@ -307,6 +328,9 @@ def test_handwritten_corners(tmp_path):
 <x:row r="2"><x:c r="B2"><x:f t="shared" si="0"/><x:v>6</x:v></x:c><x:c r="C2"><x:f>A1</x:f></x:c></x:row>
 <x:row><x:c><x:v>31</x:v></x:c><x:c><x:v>32</x:v></x:c><x:c r="E3" t="s"><x:v>0</x:v></x:c></x:row>
 </x:sheetData><x:mergeCells count="1"><x:mergeCell ref="$A$5:$B$5"/></x:mergeCells></x:worksheet>"""
+    if not prefix:  # the same sheet, written the usual way (a default namespace)
+        sheet = sheet.replace("xmlns:x=", "xmlns=").replace("<x:", "<").replace("</x:", "</")
+        assert "x:" not in sheet
     path = write_package(tmp_path / "corners.xlsx", {"表": sheet.encode()},
                          strings=["第一行_x000D_第二行", "3件"])
     with open_book(path) as book:
@@ -372,6 +396,127 @@ def test_bad_cell_content_is_a_verdict_naming_the_cell(tmp_path):
     with open_book(path) as book, pytest.raises(Unreadable) as err:
         book.read_cells("表", ["B4"])
     assert err.value.code == "F3" and "B4" in err.value.detail and "表" in err.value.detail
+
+
+# ------------------------------------------------------------------ the one-pass reader
+
+ODD_SHEET = f"""<?xml version="1.0" encoding="UTF-8"?>
+<worksheet xmlns="{MAIN}" xmlns:r="{REL}"><sheetData>
+<row r="1" spans="1:4"><c r="A1" t="str"><f>"a&amp;b"</f><v>a&amp;b&#x4E2D;&#13;&lt;</v></c><c r="B1" s="2" t="n"><v>7</v></c><c r="C1" t="inlineStr"><is><t xml:space="preserve">甲\r\n乙</t></is></c><c r="D1" s="1"><v>45000</v></c></row>
+<row r="2"><c s="2" r="B2" t="s"><v>1</v></c><c r="C2" t="b"><v>1</v></c><c r="D2" t="e"/><c r="E2" t="str"><v></v></c></row>
+</sheetData><sheetProtection sheet='1'/></worksheet>"""
+ODD_CELLS = {
+    "A1": RawCell("a&b中\r<", formula='"a&b"', has_cache=True),
+    "B1": RawCell(7),
+    "C1": RawCell("甲\n乙"),  # a line break as stored (CR LF) is read as expat reads it
+    "D1": RawCell(45000, is_date=True),
+    "B2": RawCell("乙&丙"),
+    "C2": RawCell(True),
+    "E2": RawCell(""),
+}
+ODD_STRINGS = f"""<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}"><si><t>甲</t></si><si><r><t>乙</t></r><r><rPr><b/></rPr><t>&amp;丙</t></r><rPh sb="0" eb="1"><t>オツ</t></rPh></si></sst>"""
+
+
+def _index_of(book, sheet):
+    return book._sheets[sheet].index  # None: the sheet went the streaming way
+
+
+@pytest.mark.parametrize("twist", [
+    "", "no_r_after_value", "comment", "cdata", "pi", "prefixed", "no_r_after_blank", "nested_c", "latin1",
+    "unknown_in_row"])
+def test_one_pass_reads_like_streaming_and_steps_aside_when_unsure(tmp_path, reading, twist):
+    """The one-pass reader answers exactly as the streaming parser does, and hands every
+    part it cannot be sure of (comments, CDATA, processing instructions, prefixes, cells
+    without r=, a non-UTF-8 encoding, unexpected elements) to the streaming parser."""
+    sheet = ODD_SHEET
+    cells = dict(ODD_CELLS)
+    if twist == "comment":
+        sheet = sheet.replace("<row r=\"2\">", "<!-- 注释 --><row r=\"2\">")
+    elif twist == "cdata":
+        sheet = sheet.replace("甲\r\n乙", "<![CDATA[甲<乙]]>")
+        cells["C1"] = RawCell("甲<乙")
+    elif twist == "pi":
+        sheet = sheet.replace("<sheetData>", "<?mso-application progid=\"Excel.Sheet\"?><sheetData>")
+    elif twist == "prefixed":
+        sheet = sheet.replace("xmlns:r=", "xmlns:s=\"" + MAIN + "\" xmlns:r=").replace(
+            '<c r="B1" s="2" t="n"><v>7</v></c>', '<s:c r="B1" s="2" t="n"><s:v>7</s:v></s:c>')
+    elif twist == "no_r_after_value":  # the column follows from B2's
+        sheet = sheet.replace('<c r="C2" t="b"><v>1</v></c>', '<c t="b"><v>1</v></c>')
+    elif twist == "no_r_after_blank":  # the column follows from a blank's: streamed
+        sheet = sheet.replace('<c r="E2" t="str"><v></v></c>', '<c t="str"><v></v></c>')
+    elif twist == "nested_c":  # well-formed, not valid SpreadsheetML: whatever streaming makes of it
+        sheet = sheet.replace('<c r="D2" t="e"/>', '<c r="D2"><c r="F9"><v>5</v></c></c>')
+        cells["F2"] = RawCell(5)  # the inner cell, in the row it sits in
+    elif twist == "latin1":
+        sheet = sheet.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+        sheet = sheet.replace("甲\r\n乙", "caf\u00e9").replace('"a&amp;b"', '"x"')
+        cells["A1"] = RawCell("a&b中\r<", formula='"x"', has_cache=True)
+        cells["C1"] = RawCell("caf\u00e9")
+    elif twist == "unknown_in_row":  # skipped by both readers
+        sheet = sheet.replace("</row>\n<row r=\"2\">", "<extLst/></row>\n<row r=\"2\">")
+    data = sheet.encode("latin-1" if twist == "latin1" else "utf-8")
+    path = write_package(tmp_path / "odd.xlsx", {"表": data}, styles=(
+        f'<styleSheet xmlns="{MAIN}"><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="14"/>'
+        f'<xf numFmtId="0"/></cellXfs></styleSheet>').encode(), strings=[])
+    with zipfile.ZipFile(path) as z:  # the shared strings above, with a rich-text item
+        items = {i.filename: z.read(i) for i in z.infolist()}
+    items["xl/sharedStrings.xml"] = ODD_STRINGS.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in items.items():
+            z.writestr(name, content)
+    with open_book(path) as book:
+        got = book.read_cells("表", [*cells, "D2", "A9", "E9"])
+        assert got == cells
+        assert book.sheets[0].protected is True
+        one_pass = _index_of(book, "表") is not None
+        assert book.read_grid("表") == {parse_ref(ref): cell for ref, cell in cells.items()}
+    assert one_pass is (reading == "one_pass" and twist in ("", "no_r_after_value", "unknown_in_row"))
+
+
+def test_parsed_parts_are_remembered_by_their_exact_bytes(tmp_path):
+    """workbook.xml, rels and styles are parsed once per batch, keyed by their bytes:
+    two returns that differ in one defined name each get their own names."""
+    sheet = f'<worksheet xmlns="{MAIN}"><sheetData><row r="2"><c r="B2"><v>8</v></c><c r="C2"><v>9</v></c></row></sheetData></worksheet>'.encode()
+    a = write_package(tmp_path / "a.xlsx", {"表": sheet},
+                      workbook_extra='<definedNames><definedName name="gk_x">表!$B$2</definedName></definedNames>')
+    b = write_package(tmp_path / "b.xlsx", {"表": sheet},
+                      workbook_extra='<definedNames><definedName name="gk_x">表!$C$2</definedName></definedNames>')
+    for _ in range(2):
+        for path, ref, value in ((a, "B2", 8), (b, "C2", 9)):
+            with open_book(path) as book:
+                assert book.defined_names == {"gk_x": ("表", ref)}
+                assert book.read_cells("表", [ref]) == {ref: RawCell(value)}
+                book.defined_names["gk_y"] = ("表", "A1")  # a caller's change stays its own
+    with open_book(a) as book:
+        assert book.defined_names == {"gk_x": ("表", "B2")}
+
+
+def test_protection_is_looked_up_only_when_asked(tmp_path, monkeypatch):
+    sheet = f'<worksheet xmlns="{MAIN}"><sheetData/><sheetProtection sheet="1"/></worksheet>'.encode()
+    path = write_package(tmp_path / "p.xlsx", {"甲": sheet, "乙": sheet})
+    touched: list[str] = []
+    real = ooxml._Zip._member  # every member read passes here before it is inflated
+    monkeypatch.setattr(ooxml._Zip, "_member", lambda self, name: touched.append(name) or real(self, name))
+    with open_book(path) as book:
+        infos = book.sheets
+        assert [s.name for s in infos] == ["甲", "乙"]
+        assert not any("worksheets" in name for name in touched)
+        assert infos[1].protected is True
+        assert [name for name in touched if "worksheets" in name] == ["xl/worksheets/sheet2.xml"]
+        assert infos == [SheetInfo("甲", "visible", True), SheetInfo("乙", "visible", True)]
+
+
+def test_one_pass_budget_per_book(tmp_path, monkeypatch):
+    """A book indexes at most FAST_BUDGET bytes of sheets whole; the rest are streamed
+    (and answer the same), so a workbook of many small sheets cannot fill the memory."""
+    sheet = f'<worksheet xmlns="{MAIN}"><sheetData><row r="2"><c r="B2"><v>8</v></c></row></sheetData></worksheet>'.encode()
+    path = write_package(tmp_path / "many.xlsx", {f"表{i}": sheet for i in range(4)})
+    monkeypatch.setattr(ooxml, "FAST_BUDGET", 2 * len(sheet))
+    with open_book(path) as book:
+        assert [book.read_cells(f"表{i}", ["B2"]) for i in range(4)] == [{"B2": RawCell(8)}] * 4
+        indexed = [_index_of(book, f"表{i}") is not None for i in range(4)]
+        assert indexed == ([True, True, False, False] if ooxml.FAST_MAX >= 0 else [False] * 4)
+        assert pickle.loads(pickle.dumps(book.sheets)) == book.sheets
 
 
 # ------------------------------------------------------------------ a million rows

@@ -24,6 +24,15 @@ from toolkit.limits import Limits, Unreadable
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
+@pytest.fixture(autouse=True, params=["one_pass", "streaming"])
+def reading(request, monkeypatch) -> str:
+    """Every test runs twice: small parts read in one pass (the default, see
+    toolkit.ooxml.FAST_MAX) and every part streamed, so both paths owe the same answers."""
+    if request.param == "streaming":
+        monkeypatch.setattr(ooxml, "FAST_MAX", -1)
+    return request.param
+
+
 # ------------------------------------------------------------------ helpers
 
 
@@ -333,6 +342,28 @@ def test_bomb_with_lying_small_declared_size_caught_while_inflating(tmp_path):
     assert err.code == "F6" and "实际大小超过" in err.detail and "1,000 字节" in err.detail
 
 
+@pytest.mark.parametrize("member", ["xl/styles.xml", "xl/sharedStrings.xml", "xl/_rels/workbook.xml.rels",
+                                    "xl/worksheets/sheet1.xml"])
+def test_corrupt_deflate_in_a_lazily_read_part(tmp_path, member):
+    """A part read late (styles only when a styled number is read, shared strings, the
+    sheet itself) with broken compressed data is F3, never a zlib error."""
+    p = tmp_path / "损坏.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    wb.add_worksheet("表").write_number("B1", 12, wb.add_format({"num_format": "0.00"}))
+    wb.worksheets()[0].write_string("A1", "标签")
+    wb.close()
+    data = bytearray(p.read_bytes())
+    info = zipfile.ZipFile(p).getinfo(member)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for k in range(start + 2, start + min(info.compress_size, 40)):
+        data[k] ^= 0x5A
+    p.write_bytes(bytes(data))
+    with pytest.raises(Unreadable) as err:
+        with open_book(p) as book:
+            book.read_cells("表", ["A1", "B1"])
+    assert err.value.code == "F3" and member in err.value.detail
+
+
 def test_file_too_large(tmp_path):
     p = good_xlsx(tmp_path / "大.xlsx")
     err = verdict(p, Limits(max_file_mb=0.001))
@@ -407,8 +438,8 @@ def test_xlsm_read_without_touching_the_macros(tmp_path, monkeypatch):
     wb.close()
     assert "xl/vbaProject.bin" in zipfile.ZipFile(p).namelist()
     touched: list[str] = []
-    real = ooxml._Zip.chunks
-    monkeypatch.setattr(ooxml._Zip, "chunks", lambda self, name: touched.append(name) or real(self, name))
+    real = ooxml._Zip._member  # every member read passes here before it is inflated
+    monkeypatch.setattr(ooxml._Zip, "_member", lambda self, name: touched.append(name) or real(self, name))
     with open_book(p) as book:
         assert book.kind == "xlsm"
         assert book.read_cells("表", ["B1"]) == {"B1": RawCell(12)}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .limits import Limits, Unreadable
 
@@ -86,12 +86,52 @@ def _raw_cell(value, formula, has_cache, error, is_date, date1904) -> RawCell:
     return cell
 
 
-@dataclass(frozen=True)
 class SheetInfo:
-    name: str
-    state: str = "visible"  # 'visible' | 'hidden' | 'veryHidden'
-    protected: bool = False  # <sheetProtection sheet="1"> (BIFF: not read, always False)
-    kind: str = "worksheet"  # 'worksheet' | 'chartsheet' | 'dialogsheet' | 'macrosheet'
+    """One sheet: name, state ('visible' | 'hidden' | 'veryHidden'), protected
+    (<sheetProtection sheet="1">; BIFF: not read, always False), kind ('worksheet' |
+    'chartsheet' | 'dialogsheet' | 'macrosheet').  Immutable, compared by value.
+
+    ``protected`` may be given as a function, called once when first asked: in an .xlsx
+    it sits after the sheet's cells, and most readers never ask."""
+
+    __slots__ = ("name", "state", "kind", "_protected")
+
+    def __init__(self, name: str, state: str = "visible", protected: "bool | Callable[[], bool]" = False,
+                 kind: str = "worksheet"):
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "state", state)
+        set_(self, "kind", kind)
+        set_(self, "_protected", protected)
+
+    @property
+    def protected(self) -> bool:
+        p = self._protected
+        if not isinstance(p, bool):
+            p = bool(p())
+            object.__setattr__(self, "_protected", p)
+        return p
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"SheetInfo is immutable: cannot set {name!r}")
+
+    def _key(self) -> tuple:
+        return self.name, self.state, self.protected, self.kind
+
+    def __reduce__(self):
+        return SheetInfo, self._key()
+
+    def __eq__(self, other) -> bool:
+        if other.__class__ is not SheetInfo:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"SheetInfo(name={self.name!r}, state={self.state!r}, protected={self.protected!r}, "
+                f"kind={self.kind!r})")
 
 
 @dataclass
