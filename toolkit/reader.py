@@ -21,7 +21,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from . import locate, spec
@@ -318,24 +318,29 @@ def _missing_findings(fmt: spec.Format, result: ReadResult, located) -> None:
 
 def _merged_figures(book: Book, fmt: spec.Format, result: ReadResult) -> None:
     """A figure cell swallowed by a merge (not the template's own) holds no value."""
-    sheets = {place[0] for place in result.places.values()}
-    swallowed: dict[tuple[str, str], str] = {}
-    for sheet in sheets:
-        for rng in book.merged_ranges(sheet):
-            area = spec.Area.parse(rng)
-            for col in range(area.min_col, area.max_col + 1):
-                for row in range(area.min_row, area.max_row + 1):
-                    if (col, row) != (area.min_col, area.min_row):
-                        swallowed[(sheet, spec.Area(col, row, col, row).ref)] = rng
-    if not swallowed:
-        return
+    swallowed = {sheet: _swallowed(tuple(book.merged_ranges(sheet)))
+                 for sheet in {place[0] for place in result.places.values()}}
     for key, (sheet, ref) in list(result.places.items()):
-        rng = swallowed.get((sheet, ref))
+        rng = swallowed[sheet].get(ref)
         if rng is not None:
             del result.places[key]
             result.findings.append(Finding.of(
                 "S1", figure=fmt.figures[key], sheet=sheet, cell=ref,
                 detail=f"数字格 {ref} 被合并进了 {rng}，请取消合并后分别填写"))
+
+
+@lru_cache(maxsize=64)
+def _swallowed(ranges: tuple[str, ...]) -> dict[str, str]:
+    """Cells hidden under a merge (all but its top-left) -> the merge.  Every return made
+    from one template has the same merges: worked out once."""
+    out = {}
+    for rng in ranges:
+        area = spec.Area.parse(rng)
+        for col in range(area.min_col, area.max_col + 1):
+            for row in range(area.min_row, area.max_row + 1):
+                if (col, row) != (area.min_col, area.min_row):
+                    out[spec.Area(col, row, col, row).ref] = rng
+    return out
 
 
 def _read_values(book: Book, fmt: spec.Format, result: ReadResult) -> None:

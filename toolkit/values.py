@@ -28,6 +28,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 ACCEPTED = ("number", "text_number", "formula")
 # Every class, in a fixed order: the batch frame stores a class as its index here (a
@@ -64,7 +65,7 @@ _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 _UNIT_NUMBER = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(.+)$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Value:
     cls: str
     number: float | None  # the figure, when the class is accepted
@@ -135,12 +136,19 @@ def classify(raw, kind: str) -> Value:
     if isinstance(value, (int, float)):
         if raw.is_date:
             return Value("date", None, _date_text(raw))
-        return Value("number", float(value), _clean(value))
+        return _number(value)
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return Value("date", None, value.isoformat())
     if value is None:
         return Value("blank", None, None, detail="为空")
     return classify_text(str(value), kind)
+
+
+@lru_cache(maxsize=4096)
+def _number(value: int | float) -> Value:
+    """Plain numbers recur across a batch: one shared (immutable) Value each, which also
+    keeps results small when they cross a process pool."""
+    return Value("number", float(value), _clean(value))
 
 
 @dataclass(frozen=True)
