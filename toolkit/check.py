@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import atomic, spec
-from .findings import FileReport, Finding
+from .findings import FigureValues, FileReport, Finding
 from .limits import Limits
 from .reader import ReadResult, read_return
-from .validate import validate
+from .validate import CHUNK, validate
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
 FINDINGS_JSON = "findings.json"
@@ -75,24 +75,38 @@ def _read_one(args) -> ReadResult:
         return result
 
 
-def read_all(files: list[Path], *, workers: int | None = None, limits: Limits | None = None,
-             expect: spec.Format | None = None,
-             progress: Callable[[int, int], None] | None = None) -> list[ReadResult]:
+def iter_results(files: list[Path], *, workers: int | None = None, limits: Limits | None = None,
+                 expect: spec.Format | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> Iterator[ReadResult]:
+    """Read every file (in a worker pool when there are many), yielding results in order
+    as they come, so that a batch never needs all its results in memory at once."""
     jobs = [(f, limits, expect.id if expect else None) for f in files]
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    results: list[ReadResult] = []
     if workers <= 1 or len(files) < POOL_THRESHOLD:
-        for job in jobs:
-            results.append(_read_one(job))
+        results = map(_read_one, jobs)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        results = pool.map(_read_one, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 4))))
+    try:
+        for done, result in enumerate(results, start=1):
             if progress:
-                progress(len(results), len(jobs))
-        return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(_read_one, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 4)))):
-            results.append(result)
-            if progress:
-                progress(len(results), len(jobs))
-    return results
+                progress(done, len(jobs))
+            yield result
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _report(result: ReadResult, findings: list[Finding]) -> FileReport:
@@ -104,7 +118,7 @@ def _report(result: ReadResult, findings: list[Finding]) -> FileReport:
         report.findings = [result.unreadable]
         return report
     report.findings = [*result.findings, *findings]
-    report.figures = {k: v.number for k, v in result.values.items() if v.accepted}
+    report.figures = FigureValues(result.format_id, {k: v.number for k, v in result.values.items() if v.accepted})
     return report
 
 
@@ -123,7 +137,29 @@ def reports_of(results: list[ReadResult], *, previous=None) -> list[FileReport]:
 def read_reports(paths: Iterable[str | os.PathLike], *, workers: int | None = None,
                  limits: Limits | None = None, expect: spec.Format | None = None) -> list[FileReport]:
     """Read and validate, no outputs: status and valid figures of every return."""
-    return reports_of(read_all(collect(paths), workers=workers, limits=limits, expect=expect))
+    return check_files(collect(paths), workers=workers, limits=limits, expect=expect)[0]
+
+
+def check_files(files: list[Path], *, workers: int | None = None, limits: Limits | None = None,
+                expect: spec.Format | None = None, last_year: list[FileReport] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> tuple[list[FileReport], object]:
+    """Read and validate ``files``: their reports, and how they matched ``last_year``
+    (previous.PreviousMatch, or None without it).
+
+    Results are validated a chunk at a time (``validate.CHUNK`` files stacked in one
+    frame), then kept only as compact reports: memory stays flat in the batch size."""
+    from .previous import match_previous
+
+    reports: list[FileReport] = []
+    match = None
+    results = iter_results(files, workers=workers, limits=limits, expect=expect, progress=progress)
+    for chunk in _chunks(results, CHUNK):
+        part = None
+        if last_year is not None:
+            part = match_previous([_report(r, []) for r in chunk], last_year)
+            match = part if match is None else match.merged(part)
+        reports.extend(reports_of(chunk, previous=part))
+    return reports, match
 
 
 def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
@@ -139,16 +175,13 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
         (outdir / FINDINGS_JSON).unlink(missing_ok=True)
         for leftover in outdir.rglob(".*.partial"):  # temporaries of a killed run
             leftover.unlink(missing_ok=True)
-    files = collect(paths, exclude=outdir)
-    results = read_all(files, workers=workers, limits=limits, expect=expect, progress=progress)
-
-    match = None
+    last_year = None
     if previous:
-        from .previous import match_previous
-
         last_year = read_reports(list(previous), workers=workers, limits=limits)
-        match = match_previous([_report(r, []) for r in results], last_year)
-    batch = Batch(reports=reports_of(results, previous=match), outdir=outdir, previous=match)
+    files = collect(paths, exclude=outdir)
+    reports, match = check_files(files, workers=workers, limits=limits, expect=expect,
+                                 last_year=last_year, progress=progress)
+    batch = Batch(reports=reports, outdir=outdir, previous=match)
 
     if roster is not None:
         from .coverage import coverage

@@ -3,7 +3,11 @@ copies, the summary, emails) is written from."""
 
 from __future__ import annotations
 
+import math
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cache
 
 from .catalogue import ERROR, WARNING, rule
 
@@ -60,6 +64,42 @@ def _jsonable(value):
     return str(value)
 
 
+class FigureValues(Mapping):
+    """A return's valid figures, keyed like spec figures, held as one array of doubles in
+    the format's order (a figure that is not a valid number is absent).  A batch of ten
+    thousand returns keeps two million figures: as dicts they would not stay small."""
+
+    __slots__ = ("_keys", "_index", "_values")
+
+    def __init__(self, format_id: str, numbers: Mapping[str, float]):
+        self._keys, self._index = _layout(format_id)
+        nan = math.nan
+        self._values = array("d", (numbers.get(k, nan) for k in self._keys))
+
+    def __getitem__(self, key: str) -> float:
+        value = self._values[self._index[key]]  # KeyError for a key of no figure
+        if value != value:  # NaN: no valid number there
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, v in zip(self._keys, self._values) if v == v)
+
+    def __len__(self) -> int:
+        return sum(v == v for v in self._values)
+
+    def __repr__(self) -> str:
+        return f"FigureValues({dict(self)!r})"
+
+
+@cache
+def _layout(format_id: str) -> tuple[tuple[str, ...], dict[str, int]]:
+    from .spec import get
+
+    keys = tuple(get(format_id).figures)
+    return keys, {k: i for i, k in enumerate(keys)}
+
+
 @dataclass
 class FileReport:
     path: str
@@ -70,7 +110,7 @@ class FileReport:
     read_by: str | None = None  # "names" | "labels" | None
     findings: list[Finding] = field(default_factory=list)
     unreadable: bool = False
-    figures: dict[str, float] = field(default_factory=dict, repr=False)  # valid numbers
+    figures: Mapping[str, float] = field(default_factory=dict, repr=False)  # valid numbers
     meta: dict = field(default_factory=dict, repr=False)  # template stamp, if any
 
     @property

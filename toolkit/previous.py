@@ -42,6 +42,13 @@ class PreviousMatch:
     ignored: list[tuple[FileReport, FileReport]] = field(default_factory=list)
     # (this-year report, last-year candidate) left aside: not of an earlier year
 
+    def merged(self, other: "PreviousMatch") -> "PreviousMatch":
+        """This match and one of another chunk of the same batch (same last year)."""
+        return PreviousMatch(choices={**self.choices, **other.choices},
+                             unmatched=[*self.unmatched, *other.unmatched],
+                             unusable=self.unusable,
+                             ignored=[*self.ignored, *other.ignored])
+
     def previous_for(self, report: FileReport) -> FileReport | None:
         choice = self.choices.get(report.path)
         return choice.previous if choice else None

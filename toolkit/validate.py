@@ -23,7 +23,7 @@ from .findings import Finding
 from .reader import ReadResult
 from .values import CLASS_RULES, CODE
 
-CHUNK = 5000  # files per pandera call: memory stays flat in the batch size
+CHUNK = 1000  # files per pandera call: memory stays flat in the batch size
 
 
 @cache
