@@ -316,8 +316,8 @@ def test_bomb_with_huge_declared_size_refused_before_inflating(tmp_path, monkeyp
     p = good_xlsx(tmp_path / "炸弹.xlsx")
     set_declared_size(p, "xl/worksheets/sheet1.xml", 3_000_000_000)
     inflated = []
-    real = ooxml.zlib.decompressobj
-    monkeypatch.setattr(ooxml.zlib, "decompressobj",
+    real = ooxml.zipguard.zlib.decompressobj
+    monkeypatch.setattr(ooxml.zipguard.zlib, "decompressobj",
                         lambda *a: inflated.append(a) or real(*a))
     with open_book(p) as book:
         before = len(inflated)
