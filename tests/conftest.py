@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,3 +36,16 @@ def soffice_or_skip() -> str:
             pytest.fail("CI 上必须有 LibreOffice（soffice），.ci/run 应安装 libreoffice-calc")
         pytest.skip("soffice not installed")
     return exe
+
+
+def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
+    """Convert ``src`` with a real headless LibreOffice (private profile, so parallel
+    runs do not collide); returns the converted file."""
+    exe = soffice_or_skip()
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = outdir.parent / f"lo-profile-{outdir.name}"
+    subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", fmt,
+                    "--outdir", str(outdir), str(src)], check=True, capture_output=True, timeout=180)
+    out = outdir / f"{src.stem}.{fmt}"
+    assert out.exists(), f"LibreOffice did not write {out}"
+    return out

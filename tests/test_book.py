@@ -4,8 +4,6 @@ hand (for the corners of SpreadsheetML), read back cell by cell."""
 from __future__ import annotations
 
 import pickle
-import shutil
-import subprocess
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+
+from conftest import soffice_convert
 
 from toolkit.book import RawCell, SheetInfo, open_book, parse_ref
 from toolkit.limits import Limits, Unreadable
@@ -236,19 +236,6 @@ def test_openpyxl_book(tmp_path):
 
 
 # ------------------------------------------------------------------ LibreOffice
-
-
-def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
-    exe = shutil.which("soffice")
-    if exe is None:
-        pytest.skip("LibreOffice (soffice) is not installed")
-    outdir.mkdir(parents=True, exist_ok=True)
-    profile = outdir.parent / f"lo-profile-{outdir.name}"
-    subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", fmt,
-                    "--outdir", str(outdir), str(src)], check=True, capture_output=True, timeout=180)
-    out = outdir / f"{src.stem}.{fmt}"
-    assert out.exists(), f"LibreOffice did not write {out}"
-    return out
 
 
 @pytest.mark.libreoffice

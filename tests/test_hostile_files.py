@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 import struct
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -15,6 +13,8 @@ import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import soffice_convert
 
 from toolkit import ooxml
 from toolkit.book import RawCell, open_book
@@ -153,22 +153,11 @@ def biff_record(rc: int, payload: bytes) -> bytes:
 BOF_GLOBALS = biff_record(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 0x06))
 
 
-def soffice(src: Path, fmt: str, outdir: Path) -> Path:
-    exe = shutil.which("soffice")
-    if exe is None:
-        pytest.skip("LibreOffice (soffice) is not installed")
-    outdir.mkdir(parents=True, exist_ok=True)
-    profile = outdir.parent / f"lo-profile-{outdir.name}"
-    subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", fmt,
-                    "--outdir", str(outdir), str(src)], check=True, capture_output=True, timeout=180)
-    return outdir / f"{src.stem}.{fmt}"
-
-
 @pytest.fixture(scope="module")
 def real_xls(tmp_path_factory) -> Path:
     """A real BIFF8 .xls, saved by LibreOffice from a small return."""
     tmp = tmp_path_factory.mktemp("xls")
-    return soffice(good_xlsx(tmp / "return.xlsx"), "xls", tmp / "out")
+    return soffice_convert(good_xlsx(tmp / "return.xlsx"), "xls", tmp / "out")
 
 
 # ------------------------------------------------------------------ not a workbook
