@@ -75,7 +75,7 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
         counts[report.status] += 1
         if not detailed:
             continue
-        who = report.agency or "（未填单位名称）"
+        who = report.agency or ("（未能读取）" if report.unreadable else "（未填单位名称）")
         colour = {"pass": "green", "fail": "red", "unreadable": "red"}[report.status]
         console.print(f"[bold]{Path(report.path).name}[/bold]  {who}  "
                       f"[{colour}]{STATUS_ZH[report.status]}[/{colour}]  "
