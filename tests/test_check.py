@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import random
 import shutil
+from pathlib import Path
 
 import pandera.pandas as pa
 import pytest
@@ -250,3 +251,49 @@ def test_chunked_validation_gives_the_same_reports(template_2021, tmp_path, monk
     assert [r.to_json() for r in chunked] == [r.to_json() for r in whole]
     assert [dict(r.figures) for r in chunked] == [dict(r.figures) for r in whole]
     assert [r.status for r in whole] == ["pass", "fail", "pass", "fail", "pass"]
+
+
+def test_outdir_may_be_the_returns_folder(template_2021, tmp_path, base_figures):
+    """check DIR -o DIR: the returns are read; the check's own outputs never are."""
+    values = _bump(base_figures, "p3.open.total")
+    fill(shutil.copy(template_2021, tmp_path / "甲局.xlsx"), values)
+    first = check.run([tmp_path], tmp_path)
+    assert [Path(r.path).name for r in first.reports] == ["甲局.xlsx"]
+    again = check.run([tmp_path], tmp_path)  # annotated copy and 汇总.xlsx now beside it
+    assert [Path(r.path).name for r in again.reports] == ["甲局.xlsx"]
+
+
+@pytest.mark.parametrize("stored", ["NaN", "INF"])
+def test_a_stored_nan_or_infinity_is_no_figure(blank_return, tmp_path, base_figures, stored):
+    import zipfile
+
+    fill(blank_return, base_figures)
+    patched = tmp_path / "patched.xlsx"
+    with zipfile.ZipFile(blank_return) as src, zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet3.xml":  # 三、依申请公开
+                head, rest = data.split(b'<c r="D7"', 1)
+                cell, tail = rest.split(b"</c>", 1)
+                value = cell.split(b"<v>")[0] + b"<v>" + stored.encode() + b"</v>"
+                data = head + b'<c r="D7"' + value + b"</c>" + tail
+            dst.writestr(item, data)
+    report = run_one(patched, tmp_path)
+    assert flagged(report) == [(P3, "D7", "R6.formula_error", "error")]
+    json.dumps(report.to_json(), allow_nan=False)  # findings.json stays valid JSON
+
+
+@pytest.mark.parametrize("typed", ["4²", "④", "١٢"])
+def test_lookalike_digits_are_not_silently_read_as_figures(typed, blank_return, tmp_path, base_figures):
+    fill(blank_return, {**base_figures, "p2.licensing.decisions": typed})
+    report = run_one(blank_return, tmp_path)
+    assert flagged(report) == [(P2, "B8", "R6.text", "error")]
+
+
+def test_a_negative_count_is_reported_once(blank_return, tmp_path, base_figures):
+    """Sign typo with right totals: the sums over it are not checkable, not wrong."""
+    values = {**base_figures, "p3.open.natural": -base_figures["p3.open.natural"] or -4}
+    fill(blank_return, values)
+    report = run_one(blank_return, tmp_path)
+    assert flagged(report) == [(P3, "D7", "R6.negative", "error")]
+    assert report.findings[0].message.endswith("涉及此格的R3、R4暂无法核对")

@@ -336,6 +336,10 @@ def _with_note(xlsx: bytes, fmt: spec.Format, rollup: RollUp) -> bytes:
                           for r in rollup.included])
     section("未纳入汇总的报表", [(x.report, x.reason) for x in rollup.left_out])
     ws.freeze_panes = None
+    for row in ws.iter_rows():  # agency text stays text: "=…" must never become a formula
+        for cell in row:
+            if isinstance(cell.value, str) and cell.data_type == "f":
+                cell.data_type = "s"
     wb.custom_doc_props.append(StringProperty(name=ROLLUP_PROPERTY, value=str(len(rollup.included))))
     out = io.BytesIO()
     wb.save(out)

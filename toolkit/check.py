@@ -47,21 +47,36 @@ class Batch:
 def collect(paths: Iterable[str | os.PathLike], *, exclude: Path | None = None) -> list[Path]:
     """Return files named by ``paths`` (folders recursively), in a stable order.
 
-    Office lock files (~$…) and our own output folder are skipped; a file named
-    directly is taken whatever its extension (its content decides what it is)."""
+    Office lock files (~$…) and the outputs of a check into ``exclude`` (its annotated
+    copies, mail drafts, 汇总.xlsx) are skipped, so OUTDIR may even be the returns'
+    own folder; a file named directly is taken whatever its extension (its content
+    decides what it is)."""
     found: dict[Path, None] = {}
-    skip = exclude.resolve() if exclude else None
+    outputs = _outputs(exclude)
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*")):
                 if not f.is_file() or f.name.startswith(("~$", ".")) or f.suffix.lower() not in SUFFIXES:
                     continue
-                if skip and skip in f.resolve().parents:
+                resolved = f.resolve()
+                if resolved in outputs[0] or any(d in resolved.parents for d in outputs[1]):
                     continue
                 found.setdefault(f, None)
         else:
             found.setdefault(p, None)
     return list(found)
+
+
+def _outputs(outdir: Path | None) -> tuple[set[Path], tuple[Path, ...]]:
+    """Files and folders a check writes into ``outdir``."""
+    if outdir is None:
+        return set(), ()
+    from .annotate import ANNOTATED_DIR
+    from .mailing.run import OUTBOX
+    from .summary import SUMMARY_NAME
+
+    root = outdir.resolve()
+    return {root / SUMMARY_NAME}, (root / ANNOTATED_DIR, root / OUTBOX)
 
 
 def _read_one(args) -> ReadResult:

@@ -1,12 +1,12 @@
 """pandera schemas derived from a Format.
 
-Two schemas per format, both over a batch frame with one row per returned file and one
-column per figure key:
+Three schemas per format, each over a batch frame with one row per returned file and
+one column per figure key, run in this order:
 
 - ``values``: the class of what was typed (values.py) — R6.blank, R6.nil, R6.unit …
-- ``figures``: the numbers — R6.negative, R6.fraction, R6.decimals, and the format's
-  equations R1, R3, R4, R5 (and R7, R8 over ``last.<key>`` columns when last year's
-  figures are joined in).
+- ``figures``: each number — R6.negative, R6.fraction, R6.decimals;
+- ``sums``: the format's equations R1, R3, R4, R5 (and R7, R8 over ``last.<key>``
+  columns when last year's figures are joined in), over the numbers that passed.
 
 Every check is a registered DataFrame-level check that returns a boolean frame of the
 input's shape, so pandera's failure cases name the failing cells; each carries its rule
@@ -126,7 +126,15 @@ def values_schema(fmt: spec.Format) -> pa.DataFrameSchema:
     )
 
 
+def _last_year_columns(fmt: spec.Format) -> dict[str, pa.Column]:
+    keys = sorted({t.key for eq in fmt.equations for t in (*eq.lhs, *eq.rhs) if t.last_year})
+    return {LAST + key: pa.Column(float, nullable=True, required=False,
+                                  title=f"上年：{fmt.figures[key].title}" if key in fmt.figures else f"上年：{key}")
+            for key in keys}
+
+
 def figures_schema(fmt: spec.Format) -> pa.DataFrameSchema:
+    """Each number on its own: R6.negative, R6.fraction, R6.decimals."""
     by_kind: dict[str, list[str]] = {}
     for f in fmt.figures.values():
         by_kind.setdefault(f.kind, []).append(f.key)
@@ -136,22 +144,29 @@ def figures_schema(fmt: spec.Format) -> pa.DataFrameSchema:
         pa.Check.whole_numbers(rule="R6.fraction", columns=counts + signed),
         pa.Check.max_decimals(rule="R6.decimals", columns=amounts, places=4),
     ]
+    return pa.DataFrameSchema(
+        _columns(fmt, float),
+        checks=checks,
+        name=f"{fmt.id}.figures",
+        title=f"{fmt.title}（{fmt.document}）：每个数字",
+        strict=False,
+    )
+
+
+def sums_schema(fmt: spec.Format) -> pa.DataFrameSchema:
+    """The format's equations (R1, R3, R4, R5; R7, R8 over ``last.`` columns).  Run on
+    the numbers that passed the figures schema: a sum over a negative or fractional
+    count is not checkable, as over a cell that is not a number."""
     rules: dict[str, list] = {}
     for eq in fmt.equations:
         rules.setdefault(eq.rule, []).append(
             [eq.anchor, [_token(t) for t in eq.lhs], [_token(t) for t in eq.rhs]]
         )
-    checks += [pa.Check.equations(rule=rule, equations=eqs) for rule, eqs in rules.items()]
-    columns = _columns(fmt, float)
-    last_keys = sorted({t.key for eq in fmt.equations for t in (*eq.lhs, *eq.rhs) if t.last_year})
-    for key in last_keys:
-        columns[LAST + key] = pa.Column(float, nullable=True, required=False,
-                                        title=f"上年：{fmt.figures[key].title}" if key in fmt.figures else f"上年：{key}")
     return pa.DataFrameSchema(
-        columns,
-        checks=checks,
-        name=f"{fmt.id}.figures",
-        title=f"{fmt.title}（{fmt.document}）：数字与勾稽关系",
+        {**_columns(fmt, float), **_last_year_columns(fmt)},
+        checks=[pa.Check.equations(rule=rule, equations=eqs) for rule, eqs in rules.items()],
+        name=f"{fmt.id}.sums",
+        title=f"{fmt.title}（{fmt.document}）：合计与勾稽关系",
         strict=False,
     )
 
@@ -160,7 +175,7 @@ def schema_path(fmt: spec.Format, which: str) -> Path:
     return SCHEMAS_DIR / f"{fmt.id}.{which}.yaml"
 
 
-BUILDERS = {"values": values_schema, "figures": figures_schema}
+BUILDERS = {"values": values_schema, "figures": figures_schema, "sums": sums_schema}
 
 
 def write_all() -> list[Path]:

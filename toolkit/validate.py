@@ -27,9 +27,9 @@ CHUNK = 1000  # files per pandera call: memory stays flat in the batch size
 
 
 @cache
-def _schemas(format_id: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
+def _schemas(format_id: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema, pa.DataFrameSchema]:
     fmt = spec.get(format_id)
-    return schemas.values_schema(fmt), schemas.figures_schema(fmt)
+    return schemas.values_schema(fmt), schemas.figures_schema(fmt), schemas.sums_schema(fmt)
 
 
 @cache
@@ -85,7 +85,7 @@ def frames(format_id: str, results: Sequence[ReadResult], positions: list[int],
     index = pd.Index(positions, name="file")
     cls_frame = pd.DataFrame(classes, index=index, columns=keys, dtype="int8")
     num_frame = pd.DataFrame(numbers, index=index, columns=keys, dtype="float64")
-    last_keys = [c for c in _schemas(format_id)[1].columns if c.startswith(schemas.LAST)]
+    last_keys = [c for c in _schemas(format_id)[2].columns if c.startswith(schemas.LAST)]
     if previous and last_keys:
         last = pd.DataFrame(
             [[previous.get(i, {}).get(c[len(schemas.LAST):], np.nan) for c in last_keys] for i in positions],
@@ -113,34 +113,43 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame):
 
 def _validate_chunk(format_id, results, positions, out, previous, previous_source) -> None:
     fmt = spec.get(format_id)
-    values_schema, figures_schema = _schemas(format_id)
+    values_schema, figures_schema, sums_schema = _schemas(format_id)
     cls_frame, num_frame = frames(format_id, results, positions, previous)
     touching = _touching(format_id)
+
+    def blocked(finding: Finding, key: str) -> Finding:
+        rules = touching.get(key)
+        if rules:
+            finding.message += f"；涉及此格的{'、'.join(rules)}暂无法核对"
+        return finding
 
     for i, key, _check in _failures(values_schema, cls_frame):
         r = results[i]
         v = r.values[key]
         sheet, cell = r.places[key]
-        finding = Finding.of(CLASS_RULES[v.cls], figure=fmt.figures[key], sheet=sheet, cell=cell,
-                             value=v.shown, expected=v.expected, detail=v.detail)
-        blocked = touching.get(key)
-        if blocked:
-            finding.message += f"；涉及此格的{'、'.join(blocked)}暂无法核对"
+        out[i].append(blocked(Finding.of(CLASS_RULES[v.cls], figure=fmt.figures[key], sheet=sheet, cell=cell,
+                                         value=v.shown, expected=v.expected, detail=v.detail), key))
+
+    # A number that breaks R6 (a negative or fractional count) is reported once; the sums
+    # over it are not checkable, as over a cell that is not a number.
+    sums_frame = num_frame.copy()
+    for i, key, check in _failures(figures_schema, num_frame):
+        r = results[i]
+        sheet, cell = r.places[key]
+        finding = Finding.of(check.statistics["rule"], figure=fmt.figures[key], sheet=sheet, cell=cell,
+                             value=r.values[key].shown)
+        if finding.severity == "error":
+            sums_frame.at[i, key] = np.nan
+            blocked(finding, key)
         out[i].append(finding)
 
     equations = _equations(format_id)
-    for i, key, check in _failures(figures_schema, num_frame):
-        rule = check.statistics["rule"]
+    for i, key, check in _failures(sums_schema, sums_frame):
         r = results[i]
         sheet, cell = r.places[key]
-        figure = fmt.figures[key]
-        value = num_frame.at[i, key]
-        if rule.startswith("R6"):
-            out[i].append(Finding.of(rule, figure=figure, sheet=sheet, cell=cell, value=r.values[key].shown))
-            continue
-        eq = equations[(rule, key)]
-        out[i].append(_equation_finding(fmt, eq, num_frame.loc[i], figure, sheet, cell, value,
-                                        previous_source.get(i)))
+        eq = equations[(check.statistics["rule"], key)]
+        out[i].append(_equation_finding(fmt, eq, sums_frame.loc[i], fmt.figures[key], sheet, cell,
+                                        sums_frame.at[i, key], previous_source.get(i)))
     order = _order(format_id)
     for i in positions:
         out[i].sort(key=lambda f: order.get(f.key, -1))  # template order: part, row, column

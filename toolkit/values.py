@@ -25,6 +25,7 @@ never changes a figure) or mapped to one rule of the catalogue.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -61,8 +62,11 @@ COUNT_UNITS = ("件", "条", "个", "项", "次", "宗", "起", "份", "人")
 MONEY_UNITS = {"万元": 1, "万": 1, "元": 1e-4, "千元": 1e-1, "亿元": 1e4}
 
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
-_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-_UNIT_NUMBER = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(.+)$")
+_NUMBER = re.compile(r"^[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$")
+_UNIT_NUMBER = re.compile(r"^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)(.+)$")
+# Full-width ASCII (０-９，．－ …) read as ASCII; nothing else is folded into a figure:
+# NFKC would read "4²" as 42 and "④" as 4, changing what was typed.
+_HALF_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +96,13 @@ def _clean(number: float):
 
 def classify_text(text: str, kind: str) -> Value:
     shown = text
-    compact = _SPACES.sub("", unicodedata.normalize("NFKC", text))
+    compact = _SPACES.sub("", text.translate(_HALF_WIDTH))
     if not compact:
         return Value("whitespace" if text else "blank", None, shown,
                      detail="只有空格" if text else "为空")
     if _NUMBER.match(compact):
         return Value("text_number", _num(compact), shown)
-    if compact in NIL_WORDS:
+    if unicodedata.normalize("NFKC", compact) in NIL_WORDS:
         return Value("nil_word", None, shown, expected=0)
     m = _UNIT_NUMBER.match(compact)
     if m:
@@ -136,6 +140,8 @@ def classify(raw, kind: str) -> Value:
     if isinstance(value, (int, float)):
         if raw.is_date:
             return Value("date", None, _date_text(raw))
+        if not math.isfinite(value):  # a stored NaN or INF is no figure
+            return Value("error", None, str(value).upper())
         return _number(value)
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return Value("date", None, value.isoformat())

@@ -40,6 +40,9 @@ def check(
     if missing:
         console.print(f"[red]找不到：{'、'.join(missing)}[/red]")
         raise typer.Exit(2)
+    if outdir.exists() and not outdir.is_dir():
+        console.print(f"[red]输出目录 {outdir} 已存在，但它是文件，不是文件夹[/red]")
+        raise typer.Exit(2)
     if format_id is not None and format_id not in spec.formats():
         console.print(f"[red]未知的报表格式 {format_id}，可选：{'、'.join(spec.formats())}[/red]")
         raise typer.Exit(2)
