@@ -696,3 +696,34 @@ def test_unwritable_sent_log_stops_the_run(server, outdir):
     assert [o.agency for o in run.sent] == [JIA] and len(server.messages) == 1
     assert "无法写入发送记录" in run.error and [o.result for o in run.failed] == ["pending", "pending"]
     assert run.exit_code == 1
+
+
+def test_no_feedback_on_a_return_already_replaced(tmp_path):
+    """An agency sent a wrong return, then a corrected one: the corrected one is used
+    (coverage.USED_RULE), so no feedback goes out on the old file."""
+    import os
+    import random
+    import shutil
+
+    from figures import consistent, fill
+
+    from toolkit import check, spec
+    from toolkit.mailing.run import send_feedback
+    from toolkit.mailing.settings import SmtpSettings
+    from toolkit.roster import RosterEntry, read_roster, write_sample_roster
+    from toolkit.template import write_template
+
+    fmt = spec.get("gov-2021")
+    inbox = tmp_path / "报送"
+    inbox.mkdir()
+    template = write_template(tmp_path / "t.xlsx", fmt, agency="丙局", year=2025)
+    values = consistent(fmt, random.Random(9))
+    fill(shutil.copy(template, inbox / "丙局.xlsx"), {**values, "p3.open.total": values["p3.open.total"] + 1})
+    fill(shutil.copy(template, inbox / "丙局_更正.xlsx"), values)
+    os.utime(inbox / "丙局.xlsx", (1_700_000_000, 1_700_000_000))  # the older one
+    roster = tmp_path / "名单.xlsx"
+    write_sample_roster(roster, [RosterEntry("丙局", "王五", "c@example.org", "")])
+    check.run([inbox], tmp_path / "out", roster=roster)
+    run = send_feedback(tmp_path / "out", read_roster(roster), SmtpSettings(), dry_run=True)
+    assert run.drafted == []
+    assert not list((tmp_path / "out" / "outbox").glob("*.eml"))

@@ -133,8 +133,17 @@ def _mtime(report: FileReport) -> float:
 
 
 def _preference(report: FileReport) -> tuple:
-    return (report.status != UNREADABLE, _mtime(report),
-            _ANNOTATED_MARK in Path(report.path).stem, report.path)
+    return preference(report.path, report.status)
+
+
+def preference(path: str, status: str) -> tuple:
+    """Sort key of USED_RULE: of one agency's files, the greatest is the one used (also
+    by `disclosure mail`, which must not send feedback on a file already replaced)."""
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        mtime = 0.0
+    return (status != UNREADABLE, mtime, _ANNOTATED_MARK in Path(path).stem, path)
 
 
 def _name(report: FileReport) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import atomic
+from ..coverage import preference
 from ..filenames import safe_filename, unique_name
 from ..findings import FAIL, UNREADABLE
 from ..roster import RosterEntry
@@ -158,7 +159,11 @@ def send_feedback(outdir: str | Path, roster_entries: list[RosterEntry], setting
         if not group:
             run.outcomes.append(Outcome(entry.name, "", NOT_SUBMITTED))
             continue
-        bad = [f for f in group if f.get("status") in (FAIL, UNREADABLE)]
+        # Several returns from one agency: only the one used (coverage.USED_RULE) counts;
+        # feedback on a file it has already replaced would be wrong.
+        used = max(group, key=lambda f: preference(str(f.get("path") or ""), f.get("status")))
+        group = [used]
+        bad = [used] if used.get("status") in (FAIL, UNREADABLE) else []
         kind = FEEDBACK if bad else CONFIRMATION
         if not bad and not confirm_passed:
             run.outcomes.append(Outcome(entry.name, "", PASSED))
