@@ -110,7 +110,8 @@ def test_summary_rows_links_figures_charts(batch, tmp_path):
     assert [ws.cell(r, 2).value for r in (4, 5, 6)] == ["甲局", EVIL, "合计"]
     assert ws.cell(5, 2).data_type == "s"
     assert (ws.cell(4, col).value, ws.cell(5, col).value, ws.cell(6, col).value) == (7, None, 7)
-    assert ws.cell(6, fee).value == pytest.approx(48.3964) and ws.cell(4, fee).number_format == "0.0000"
+    # 合计 counts passing files only (as the roll-up does): 甲局 passed, 乙局 needs changes.
+    assert ws.cell(6, fee).value == pytest.approx(24.1982) and ws.cell(4, fee).number_format == "0.0000"
 
     ws = wb["图表"]
     assert len(ws._charts) == 2

@@ -178,7 +178,8 @@ def _figures_sheet(wb, st, reports, coverage) -> None:
             if key in fmt.figures:
                 columns.setdefault(key, fmt.figures[key])
     unused = coverage.unused() if coverage is not None else set()
-    _s(ws, 0, 0, "主要数字（空白表示该数字有误或未能读取，见“汇总”表；合计不含重复报送中未采用的文件）", st.note)
+    _s(ws, 0, 0, "主要数字（空白表示该数字有误或未能读取，见“汇总”表；合计只含通过校验的文件，"
+                 "不含重复报送中未采用的文件，与 disclosure aggregate 的汇总表一致）", st.note)
     head = ["序号", "单位名称", "年度", "状态"] + [f.title for f in columns.values()] + ["备注"]
     header_row = 2
     for c, title in enumerate(head):
@@ -199,12 +200,13 @@ def _figures_sheet(wb, st, reports, coverage) -> None:
         else:
             ws.write_number(row, 2, r.year, st.int)
         _s(ws, row, 3, STATUS_ZH.get(r.status, r.status), st.status.get(r.status, st.text))
+        flagged = {f.key for f in r.findings if f.severity == "error"}
         for c, (key, fig) in enumerate(columns.items(), start=4):
-            value = r.figures.get(key)
+            value = None if key in flagged else r.figures.get(key)
             fmt = st.wan if fig.kind == "amount_wan" else st.int
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 ws.write_number(row, c, value, fmt)
-                if r.path not in unused:
+                if r.path not in unused and r.status == PASS:
                     totals[key] += value
             else:
                 ws.write_blank(row, c, None, fmt)
