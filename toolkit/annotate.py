@@ -48,6 +48,7 @@ from . import filenames
 from .atomic import atomic_path
 from .catalogue import ERROR, SEVERITY_ZH, rules
 from .findings import UNREADABLE, FileReport, Finding
+from .oserrors import why
 
 FEEDBACK_SHEET = "校验结果"  # our sheet; the reader must skip it
 AUTHOR = "校验工具"  # author of our comments
@@ -184,7 +185,7 @@ def _annotate_job(job) -> tuple[Path | None, str | None]:
     except AnnotateError as exc:
         return None, str(exc)
     except Exception as exc:  # one bad file must not stop the batch; say which
-        return None, f"{Path(report.path).name}：生成批注文件时出错（{type(exc).__name__}）"
+        return None, f"{Path(report.path).name}：生成批注文件时出错（{why(exc)}）"
 
 
 def _resolved(path) -> Path:
@@ -215,7 +216,7 @@ def annotate(report: FileReport, dest: str | os.PathLike, *, name: str | None = 
     try:
         data = src.read_bytes()
     except OSError as exc:
-        raise AnnotateError(f"{src.name}：无法读取原文件，未生成批注文件（{exc.strerror or exc}）") from None
+        raise AnnotateError(f"{src.name}：无法读取原文件，未生成批注文件（{why(exc)}）") from None
     if not data.startswith(b"PK\x03\x04"):
         return None
     macros = _zip_has_macros(data)
@@ -230,7 +231,7 @@ def annotate(report: FileReport, dest: str | os.PathLike, *, name: str | None = 
     try:
         wb = load_workbook(io.BytesIO(data), keep_vba=macros, keep_links=True, rich_text=True)
     except Exception as exc:  # any reason openpyxl refuses is the same to the user
-        raise AnnotateError(f"{src.name}：无法打开工作簿生成批注文件（{type(exc).__name__}）") from None
+        raise AnnotateError(f"{src.name}：无法打开工作簿生成批注文件（{why(exc)}）") from None
     _clear_previous(wb)
     records = _mark_cells(wb, report.findings)
     _feedback_sheet(wb, report, records)

@@ -24,6 +24,7 @@ from .findings import FigureValues, FileReport, Finding
 from .limits import Limits
 from .reader import ReadResult, read_return
 from .validate import CHUNK, validate
+from .oserrors import why
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
 FINDINGS_JSON = "findings.json"
@@ -86,7 +87,7 @@ def _read_one(args) -> ReadResult:
         return read_return(path, limits=limits, expect=expect)
     except Exception as exc:  # the batch goes on: a bug in reading one file is its verdict
         result = ReadResult(path=str(path))
-        result.unreadable = Finding.of("F3", detail=f"读取时出错：{type(exc).__name__}")
+        result.unreadable = Finding.of("F3", detail=f"读取时出错：{why(exc)}")
         return result
 
 

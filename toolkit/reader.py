@@ -30,6 +30,7 @@ from .book import Book, Unreadable, open_book, parse_ref, ref_of
 from .findings import Finding
 from .limits import Limits
 from .values import Value, classify
+from .oserrors import why
 
 # Errors of the zip and XML layers: a broken file, whichever part they surface in.
 _BROKEN_ZH = {zlib.error: "压缩数据已损坏", zipfile.BadZipFile: "压缩包已损坏或不完整",
@@ -83,7 +84,7 @@ def read_return(path: str | Path, *, limits: Limits | None = None,
         result.unreadable = Finding.of(exc.code, detail=exc.detail)
         return result
     except OSError as exc:
-        result.unreadable = Finding.of("F3", detail=f"无法打开文件：{exc.strerror or exc}")
+        result.unreadable = Finding.of("F3", detail=f"无法打开文件：{why(exc)}")
         return result
     try:
         _read(book, result, expect)

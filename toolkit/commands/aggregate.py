@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from ..oserrors import why
+
 
 def register(app) -> None:
     @app.command("aggregate", help="汇总：把通过校验的报表数字相加，生成一份全国格式的汇总表（附汇总说明）。")
@@ -28,7 +30,7 @@ def register(app) -> None:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1)
         except OSError as exc:
-            typer.echo(f"无法写入 {output}：{exc.strerror or exc}", err=True)
+            typer.echo(f"无法写入 {output}：{why(exc)}", err=True)
             raise typer.Exit(2)
         for line in rollup.lines_zh():
             typer.echo(line)

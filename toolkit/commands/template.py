@@ -8,6 +8,8 @@ from typing import NoReturn
 
 import typer
 
+from ..oserrors import why
+
 
 def _fail(message: str, code: int) -> NoReturn:
     typer.echo(message, err=True)
@@ -68,7 +70,7 @@ def template_command(
         except TemplateError as exc:
             _fail(str(exc), 2)
         except OSError as exc:
-            _fail(f"无法写入 {output}：{exc.strerror or exc}", 1)
+            _fail(f"无法写入 {output}：{why(exc)}", 1)
         who = f"（{agency}，{year or '年度待填'}）" if agency else (f"（{year} 年度）" if year else "")
         typer.echo(f"已生成模板{who}：{path}")
         typer.echo(f"格式：{fmt.document}，数字格 {len(fmt.figures)} 个，均有名称（{fmt.name_prefix}…）。")
@@ -82,7 +84,7 @@ def template_command(
     except RosterError as exc:  # the file given cannot serve as a roster: wrong usage
         _fail(str(exc), 2)
     except OSError as exc:
-        _fail(f"无法写入 {output}：{exc.strerror or exc}", 1)
+        _fail(f"无法写入 {output}：{why(exc)}", 1)
     typer.echo(f"已为 {len(paths)} 个单位生成 {year} 年度模板（{fmt.document}），保存在：{output}")
     for entry, path in zip(entries, paths):
         typer.echo(f"  {entry.name} → {path.name}")

@@ -24,6 +24,7 @@ from .settings import SmtpSettings
 from .sources import (RosterIndex, annotated_path, common_year, find_templates, parse_addresses,
                       read_findings)
 from .transport import MailError, Refused, SmtpTransport
+from ..oserrors import why
 
 OUTBOX = "outbox"
 
@@ -235,7 +236,7 @@ def distribute_templates(template_dir: str | Path, roster_entries: list[RosterEn
             attachment = Attachment(chosen.path.name, chosen.path.read_bytes())
         except OSError as exc:
             run.outcomes.append(Outcome(entry.name, TEMPLATE, MISSING,
-                                        detail=f"无法读取《{chosen.path.name}》：{exc.strerror or exc}"))
+                                        detail=f"无法读取《{chosen.path.name}》：{why(exc)}"))
             continue
         plan.append(template_message(entry.name, to, attachment, year=year or chosen.year,
                                      format_id=chosen.format_id, deadline=deadline,
@@ -312,7 +313,7 @@ def _deliver(run: MailRun, plan: list[Outgoing], settings: SmtpSettings, *, dry_
                 try:
                     atomic.write_bytes(run.outbox / name, data)
                 except OSError as exc:
-                    run.error = f"无法写入草稿 {run.outbox / name}（{exc.strerror or exc}）"
+                    run.error = f"无法写入草稿 {run.outbox / name}（{why(exc)}）"
                     run.outcomes.append(Outcome(out.agency, out.kind, PENDING, address))
                     continue
                 run.outcomes.append(Outcome(out.agency, out.kind, DRAFTED, address, f"{OUTBOX}/{name}"))
@@ -356,5 +357,5 @@ def _record(run: MailRun, log: SentLog, entry: LogEntry) -> None:
     try:
         log.append(entry)
     except OSError as exc:
-        run.error = (f"无法写入发送记录 {log.path}（{exc.strerror or exc}），已停止发送以免重复；"
+        run.error = (f"无法写入发送记录 {log.path}（{why(exc)}），已停止发送以免重复；"
                      f"发给{entry.agency}的邮件已{'发出' if entry.result == SENT else '未发出'}，未能记录")

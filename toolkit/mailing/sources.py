@@ -15,6 +15,7 @@ from pathlib import Path, PurePath
 from ..agency import normalize_agency
 from ..roster import RosterEntry
 from .transport import MailError
+from ..oserrors import why
 
 FINDINGS_NAME = "findings.json"
 _SEPARATORS = re.compile(r"[;,，；、\s]+")
@@ -136,7 +137,7 @@ def find_templates(directory: Path) -> tuple[list[TemplateFile], list[str]]:
         try:
             stamp = read_stamp(path)
         except Exception as exc:  # not a workbook we can open: never send it
-            problems.append(f"{path.name}：无法打开，已跳过（{type(exc).__name__}）")
+            problems.append(f"{path.name}：无法打开，已跳过（{why(exc)}）")
             continue
         year = _int(stamp.get("year"))
         if year is None:
