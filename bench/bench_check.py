@@ -64,12 +64,15 @@ def peak_mb() -> tuple[float, float]:
 
 def naive(files: list[Path]) -> float:
     import pandas as pd
+    import pandera.pandas as pa
     from openpyxl import load_workbook
 
     from toolkit import schemas, spec
 
     fmt = spec.get()
-    schema = schemas.figures_schema(fmt)
+    # The same rules in one schema, validated once per file.
+    sums = schemas.sums_schema(fmt)
+    schema = pa.DataFrameSchema(sums.columns, checks=schemas.figures_schema(fmt).checks + sums.checks)
     start = time.perf_counter()
     for path in files:
         wb = load_workbook(path, data_only=True)
