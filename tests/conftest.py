@@ -49,3 +49,14 @@ def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
     out = outdir / f"{src.stem}.{fmt}"
     assert out.exists(), f"LibreOffice did not write {out}"
     return out
+
+
+@pytest.fixture(params=["one_pass", "streaming"])
+def reading(request, monkeypatch) -> str:
+    """Runs a test twice: small parts read in one pass (the default, see
+    toolkit.ooxml.FAST_MAX) and every part streamed, so both paths owe the same answers."""
+    if request.param == "streaming":
+        from toolkit import ooxml
+
+        monkeypatch.setattr(ooxml, "FAST_MAX", -1)
+    return request.param

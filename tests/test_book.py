@@ -20,13 +20,8 @@ from toolkit import ooxml
 from toolkit.ooxml import is_date_format, parse_name_target
 
 
-@pytest.fixture(autouse=True, params=["one_pass", "streaming"])
-def reading(request, monkeypatch) -> str:
-    """Every test runs twice: small parts read in one pass (the default, see
-    toolkit.ooxml.FAST_MAX) and every part streamed, so both paths owe the same answers."""
-    if request.param == "streaming":
-        monkeypatch.setattr(ooxml, "FAST_MAX", -1)
-    return request.param
+# Every test here runs on both reading paths (conftest.reading).
+pytestmark = pytest.mark.usefixtures("reading")
 
 
 def patch_member(path: Path, member: str, fn) -> None:

@@ -24,13 +24,8 @@ from toolkit.limits import Limits, Unreadable
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-@pytest.fixture(autouse=True, params=["one_pass", "streaming"])
-def reading(request, monkeypatch) -> str:
-    """Every test runs twice: small parts read in one pass (the default, see
-    toolkit.ooxml.FAST_MAX) and every part streamed, so both paths owe the same answers."""
-    if request.param == "streaming":
-        monkeypatch.setattr(ooxml, "FAST_MAX", -1)
-    return request.param
+# Every test here runs on both reading paths (conftest.reading).
+pytestmark = pytest.mark.usefixtures("reading")
 
 
 # ------------------------------------------------------------------ helpers
