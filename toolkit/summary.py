@@ -86,6 +86,16 @@ def _s(ws, row: int, col: int, value, fmt=None) -> None:
         ws.write_blank(row, col, None, fmt)
 
 
+def _who_cells(ws, st, row: int, n: int, report: FileReport, agency_fmt) -> None:
+    """The first three columns of a row: 序号, 单位名称, 年度."""
+    ws.write_number(row, 0, n, st.int)
+    _s(ws, row, 1, report.agency or NO_AGENCY, agency_fmt)
+    if report.year is None:
+        _s(ws, row, 2, "", st.text)
+    else:
+        ws.write_number(row, 2, report.year, st.int)
+
+
 def _display_names(reports: list[FileReport]) -> dict[str, str]:
     """Each file as shown: its path relative to the folder all files share."""
     paths = [os.path.abspath(r.path) for r in reports]
@@ -116,12 +126,7 @@ def _summary_sheet(wb, st, reports, names, annotated, outdir: Path) -> None:
         ws.set_column(c, c, width)
     for i, r in enumerate(reports):
         row = header_row + 1 + i
-        ws.write_number(row, 0, i + 1, st.int)
-        _s(ws, row, 1, r.agency or NO_AGENCY, st.wrap)
-        if r.year is None:
-            _s(ws, row, 2, "", st.text)
-        else:
-            ws.write_number(row, 2, r.year, st.int)
+        _who_cells(ws, st, row, i + 1, r, st.wrap)
         _s(ws, row, 3, names[r.path], st.wrap)
         _s(ws, row, 4, STATUS_ZH.get(r.status, r.status), st.status.get(r.status, st.text))
         ws.write_number(row, 5, r.errors, st.int)
@@ -193,12 +198,7 @@ def _figures_sheet(wb, st, reports, coverage) -> None:
     totals = dict.fromkeys(columns, 0.0)
     for i, r in enumerate(readable):
         row = header_row + 1 + i
-        ws.write_number(row, 0, i + 1, st.int)
-        _s(ws, row, 1, r.agency or NO_AGENCY, st.text)
-        if r.year is None:
-            _s(ws, row, 2, "", st.text)
-        else:
-            ws.write_number(row, 2, r.year, st.int)
+        _who_cells(ws, st, row, i + 1, r, st.text)
         _s(ws, row, 3, STATUS_ZH.get(r.status, r.status), st.status.get(r.status, st.text))
         flagged = {f.key for f in r.findings if f.severity == "error"}
         for c, (key, fig) in enumerate(columns.items(), start=4):
