@@ -33,8 +33,8 @@ UNIQUE = 200  # distinct workbooks; the rest are copies (reading cost is the sam
 def make_returns(folder: Path, n: int) -> list[Path]:
     from figures import consistent
 
-    from toolkit import spec
-    from toolkit.template import render
+    from toolkit.formats import spec
+    from toolkit.template.writer import render
 
     fmt = spec.get()
     rng = random.Random(7)
@@ -67,7 +67,8 @@ def naive(files: list[Path]) -> float:
     import pandera.pandas as pa
     from openpyxl import load_workbook
 
-    from toolkit import schemas, spec
+    from toolkit.checking import schemas
+    from toolkit.formats import spec
 
     fmt = spec.get()
     # The same rules in one schema, validated once per file.
@@ -90,7 +91,7 @@ def naive(files: list[Path]) -> float:
 
 
 def one(n: int, n_naive: int, workers: int | None) -> None:
-    from toolkit import check
+    from toolkit.outputs import check
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

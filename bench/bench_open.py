@@ -3,13 +3,13 @@
 Prints CPU ms per file, best of several runs, for one filled template (the real template
 with consistent random figures, as an agency would return it):
 
-  toolkit.book: open_book
-  toolkit.book: open + read_cells (names)          every defined name, grouped by sheet
+  toolkit.workbook.book: open_book
+  toolkit.workbook.book: open + read_cells (names)          every defined name, grouped by sheet
     + sheets, custom props, merged_ranges          what the reader asks besides the cells
-  toolkit.reader.read_return                       the whole reader (sha256, names, labels,
+  toolkit.reading.reader.read_return                       the whole reader (sha256, names, labels,
                                                    value classes, agency block)
 
-each twice: with small parts read in one pass (the default, toolkit.ooxml.FAST_MAX) and with
+each twice: with small parts read in one pass (the default, toolkit.workbook.ooxml.FAST_MAX) and with
 every part streamed through expat handlers (FAST_MAX = -1: the earlier way of reading a
 sheet, for comparison in the same run), then openpyxl on the same file for scale.
 The first three rows are the ones this script printed before the one-pass reader, so
@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from toolkit import ooxml  # noqa: E402
-from toolkit.book import open_book  # noqa: E402
+from toolkit.workbook import ooxml  # noqa: E402
+from toolkit.workbook.book import open_book  # noqa: E402
 
 
 def filled_template(path: Path) -> Path:
@@ -39,8 +39,8 @@ def filled_template(path: Path) -> Path:
     try:
         from figures import consistent
 
-        from toolkit import spec
-        from toolkit.template import render
+        from toolkit.formats import spec
+        from toolkit.template.writer import render
 
         fmt = spec.get()
         path.write_bytes(render(fmt, agency="基准测试局", year=2025, values=consistent(fmt, random.Random(1))))
@@ -107,7 +107,7 @@ def main(n: int = 300, with_openpyxl: bool = True) -> None:
                     b.merged_ranges(sheet)
 
         def reader():
-            from toolkit.reader import read_return
+            from toolkit.reading.reader import read_return
 
             read_return(path)
 
@@ -118,10 +118,10 @@ def main(n: int = 300, with_openpyxl: bool = True) -> None:
             print(f"—— {mode}")
             try:
                 figures[mode] = {
-                    "open": bench("toolkit.book: open_book", ours_open, n),
-                    "names": bench("toolkit.book: open + read_cells (names)", ours, n),
+                    "open": bench("toolkit.workbook.book: open_book", ours_open, n),
+                    "names": bench("toolkit.workbook.book: open + read_cells (names)", ours, n),
                     "all": bench("  + sheets, custom props, merged_ranges", ours_all, n),
-                    "reader": bench("toolkit.reader.read_return", reader, n),
+                    "reader": bench("toolkit.reading.reader.read_return", reader, n),
                 }
             finally:
                 ooxml.FAST_MAX = default

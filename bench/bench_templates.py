@@ -11,8 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from toolkit import spec, template
-from toolkit.roster import RosterEntry
+from toolkit.formats import spec
+from toolkit.reading.roster import RosterEntry
+from toolkit.template import writer as template
 
 
 def main(n: int = 1000) -> None:

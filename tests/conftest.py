@@ -10,13 +10,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/figures.py helpers
 
-from toolkit import spec  # noqa: E402
+from toolkit.formats import spec  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def template_2021(tmp_path_factory) -> Path:
     """One generated 2021 template (read-only: copy before filling)."""
-    from toolkit.template import write_template
+    from toolkit.template.writer import write_template
 
     path = tmp_path_factory.mktemp("tpl") / "模板.xlsx"
     return write_template(path, spec.get("gov-2021"), agency="示例县人民政府办公室", year=2025)
@@ -54,9 +54,9 @@ def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
 @pytest.fixture(params=["one_pass", "streaming"])
 def reading(request, monkeypatch) -> str:
     """Runs a test twice: small parts read in one pass (the default, see
-    toolkit.ooxml.FAST_MAX) and every part streamed, so both paths owe the same answers."""
+    toolkit.workbook.ooxml.FAST_MAX) and every part streamed, so both paths owe the same answers."""
     if request.param == "streaming":
-        from toolkit import ooxml
+        from toolkit.workbook import ooxml
 
         monkeypatch.setattr(ooxml, "FAST_MAX", -1)
     return request.param

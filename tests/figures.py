@@ -1,11 +1,11 @@
 """Test helpers: fill templates as an agency would and make consistent figures.  The
-same functions drive the demo, so they live in toolkit.samples."""
+same functions drive the demo, so they live in toolkit.formats.samples."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.samples import consistent, solve, solved_keys, type_figures
+from toolkit.formats.samples import consistent, solve, solved_keys, type_figures
 
 __all__ = ["consistent", "fill", "solve", "solved_keys"]
 

@@ -14,8 +14,8 @@ import pytest
 from figures import fill
 from openpyxl import load_workbook
 
-from toolkit import spec
-from toolkit.template import write_template
+from toolkit.formats import spec
+from toolkit.template.writer import write_template
 
 NEW, OLD = "gov-2021", "gov-2019"
 YEAR = 2023
@@ -93,8 +93,8 @@ def note_rows(path: Path) -> list[list]:
 
 
 def test_three_returns_add_up_figure_by_figure(three, tmp_path):
-    from toolkit import check
-    from toolkit.aggregate import aggregate
+    from toolkit.outputs import check
+    from toolkit.outputs.aggregate import aggregate
 
     returns, paths, figures = three
     fmt = spec.get(NEW)
@@ -148,8 +148,8 @@ def test_three_returns_add_up_figure_by_figure(three, tmp_path):
 def test_outdir_unreadable_duplicate_and_other_format(three, tmp_path):
     """From a check OUTDIR: an unreadable file, a byte-identical copy, a resubmission and a
     2019-format return are left out, each with its reason; the rest adds up."""
-    from toolkit import check
-    from toolkit.aggregate import aggregate
+    from toolkit.outputs import check
+    from toolkit.outputs.aggregate import aggregate
 
     returns, paths, figures = three
     fmt = spec.get(NEW)
@@ -199,8 +199,8 @@ def test_outdir_unreadable_duplicate_and_other_format(three, tmp_path):
 
 
 def test_only_2019_returns_roll_up_in_2019_format(tmp_path):
-    from toolkit import check
-    from toolkit.aggregate import aggregate
+    from toolkit.outputs import check
+    from toolkit.outputs.aggregate import aggregate
 
     fmt = spec.get(OLD)
     rng = random.Random(2020)
@@ -238,7 +238,7 @@ def test_cli_aggregate(three, tmp_path):
 
 
 def test_nothing_to_roll_up_is_a_clear_message(tmp_path):
-    from toolkit.aggregate import AggregateError, aggregate
+    from toolkit.outputs.aggregate import AggregateError, aggregate
 
     bad = tmp_path / "空.xlsx"
     bad.write_bytes(b"")
@@ -251,8 +251,8 @@ def test_nothing_to_roll_up_is_a_clear_message(tmp_path):
 def test_outdir_from_another_folder_and_a_file_gone(three, tmp_path, monkeypatch):
     """findings.json may hold paths relative to where check ran; aggregating from
     elsewhere still finds them, and a file removed since is left out with its reason."""
-    from toolkit import check
-    from toolkit.aggregate import aggregate
+    from toolkit.outputs import check
+    from toolkit.outputs.aggregate import aggregate
 
     returns, paths, figures = three
     monkeypatch.chdir(tmp_path)
@@ -274,7 +274,7 @@ def test_outdir_from_another_folder_and_a_file_gone(three, tmp_path, monkeypatch
 
 
 def test_output_never_overwrites_a_return(three, tmp_path):
-    from toolkit.aggregate import AggregateError, aggregate, is_rollup
+    from toolkit.outputs.aggregate import AggregateError, aggregate, is_rollup
 
     returns, paths, _ = three
     before = paths[0].read_bytes()

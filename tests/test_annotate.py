@@ -12,8 +12,9 @@ import openpyxl
 import pytest
 from openpyxl.xml.functions import tostring
 
-from toolkit import samples, spec
-from toolkit.annotate import (
+from toolkit.formats import samples, spec
+from toolkit.formats.findings import FileReport, Finding
+from toolkit.outputs.annotate import (
     AUTHOR,
     ERROR_COLOR,
     FEEDBACK_SHEET,
@@ -24,8 +25,7 @@ from toolkit.annotate import (
     annotate_all,
     annotated_name,
 )
-from toolkit.findings import FileReport, Finding
-from toolkit.template import write_template
+from toolkit.template.writer import write_template
 
 FMT = spec.get("gov-2021")
 FIG = FMT.figures
@@ -288,7 +288,7 @@ def test_xlsm_keeps_macros(tmp_path):
 
 
 def test_unopenable_zip_is_a_chinese_error(tmp_path):
-    from toolkit.annotate import AnnotateError
+    from toolkit.outputs.annotate import AnnotateError
 
     broken = tmp_path / "坏.xlsx"
     broken.write_bytes(b"PK\x03\x04" + b"\0" * 100)
@@ -302,7 +302,7 @@ def test_unopenable_zip_is_a_chinese_error(tmp_path):
 
 
 def _check():
-    from toolkit import check
+    from toolkit.outputs import check
 
     return check
 
@@ -357,7 +357,7 @@ def test_unused_fill_keeps_template_look(returned, tmp_path):
 
 
 def test_reader_skips_our_sheet_by_the_same_name():
-    from toolkit import reader
-    from toolkit.annotate import FEEDBACK_SHEET as ours
+    from toolkit.outputs.annotate import FEEDBACK_SHEET as ours
+    from toolkit.reading import reader
 
     assert reader.FEEDBACK_SHEET == ours

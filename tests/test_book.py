@@ -1,4 +1,4 @@
-"""toolkit.book on real workbooks: written by xlsxwriter, openpyxl, LibreOffice and by
+"""toolkit.workbook.book on real workbooks: written by xlsxwriter, openpyxl, LibreOffice and by
 hand (for the corners of SpreadsheetML), read back cell by cell."""
 
 from __future__ import annotations
@@ -11,14 +11,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-
 from conftest import soffice_convert
 
-from toolkit.book import RawCell, SheetInfo, open_book, parse_ref
-from toolkit.limits import Limits, Unreadable
-from toolkit import ooxml
-from toolkit.ooxml import is_date_format, parse_name_target
-
+from toolkit.workbook import ooxml
+from toolkit.workbook.book import RawCell, SheetInfo, open_book, parse_ref
+from toolkit.workbook.limits import Limits, Unreadable
+from toolkit.workbook.ooxml import is_date_format, parse_name_target
 
 # Every test here runs on both reading paths (conftest.reading).
 pytestmark = pytest.mark.usefixtures("reading")

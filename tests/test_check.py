@@ -14,8 +14,10 @@ from figures import consistent, fill, solve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toolkit import check, schemas, spec
-from toolkit.samples import seed_figures
+from toolkit.checking import schemas
+from toolkit.formats import spec
+from toolkit.formats.samples import seed_figures
+from toolkit.outputs import check
 
 FMT = spec.get("gov-2021")
 
@@ -188,7 +190,7 @@ PARTS_3_4 = [k for k in FMT.figures if k.startswith(("p3.", "p4."))]
 
 @pytest.fixture(scope="module")
 def hypothesis_template(tmp_path_factory):
-    from toolkit.template import write_template
+    from toolkit.template.writer import write_template
 
     return write_template(tmp_path_factory.mktemp("h") / "t.xlsx", FMT, agency="甲", year=2024)
 
@@ -232,7 +234,7 @@ def test_committed_schema_yaml_matches_the_spec(format_id, which):
     fmt = spec.get(format_id)
     built = schemas.BUILDERS[which](fmt)
     committed = schemas.schema_path(fmt, which).read_text(encoding="utf-8")
-    assert committed == built.to_yaml(), "schemas/ 已过期：运行 python -m toolkit.schemas"
+    assert committed == built.to_yaml(), "schemas/ 已过期：运行 python -m toolkit.checking.schemas"
     # And the YAML is a working schema on its own (custom checks registered on import).
     assert pa.DataFrameSchema.from_yaml(committed).to_yaml() == committed
 
@@ -246,7 +248,8 @@ def test_chunked_validation_gives_the_same_reports(template_2021, tmp_path, monk
             values["p3.open.total"] += i
         files.append(fill(shutil.copy(template_2021, tmp_path / f"{i}.xlsx"), values))
     whole = check.read_reports(files, workers=1)
-    monkeypatch.setattr(check, "CHUNK", 2)
+    from toolkit.checking import batch
+    monkeypatch.setattr(batch, "CHUNK", 2)
     chunked = check.read_reports(files, workers=1)
     assert [r.to_json() for r in chunked] == [r.to_json() for r in whole]
     assert [dict(r.figures) for r in chunked] == [dict(r.figures) for r in whole]

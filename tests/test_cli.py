@@ -9,8 +9,8 @@ import sys
 
 from figures import consistent, fill
 
-from toolkit import spec
-from toolkit.catalogue import rules
+from toolkit.formats import spec
+from toolkit.formats.catalogue import rules
 
 
 def disclosure(*args, cwd=None):

@@ -9,7 +9,7 @@ from email import policy
 
 from openpyxl import load_workbook
 
-from toolkit.demo import RESULTS, samples_list
+from toolkit.cli.demo import RESULTS, samples_list
 
 
 def test_demo_whole_flow(tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from toolkit import spec
+from toolkit.formats import spec
 
 OLD, NEW = "gov-2019", "gov-2021"
 

@@ -8,8 +8,9 @@ import random
 
 from figures import consistent, fill
 
-from toolkit import check, spec
-from toolkit.template import write_template
+from toolkit.formats import spec
+from toolkit.outputs import check
+from toolkit.template.writer import write_template
 
 F2019, F2021 = spec.get("gov-2019"), spec.get("gov-2021")
 

@@ -13,8 +13,8 @@ import io
 import random
 import shutil
 import unicodedata
-import zlib
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -24,14 +24,15 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.utils.cell import get_column_letter
 
-from toolkit import check, spec
-from toolkit.catalogue import rules
-from toolkit.findings import FAIL, PASS, UNREADABLE
-from toolkit.template import write_template
+from toolkit.formats import spec
+from toolkit.formats.catalogue import rules
+from toolkit.formats.findings import FAIL, PASS, UNREADABLE
+from toolkit.outputs import check
+from toolkit.template.writer import write_template
 
 FMT = spec.get("gov-2021")
 FIGURES = list(FMT.figures)
-INTERNAL = "读取时出错"  # check._read_one's verdict for an exception: a bug, never expected
+INTERNAL = "读取时出错"  # checking.batch._read_one's verdict for an exception: a bug, never expected
 FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -293,7 +294,7 @@ def test_broken_deflate_in_styles_is_a_verdict_from_the_reader(seeds, tmp_path):
     """Found by test_fuzzed_file_bytes: styles.xml is read lazily (when a figure cell's
     style is first looked up), and a broken deflate stream there raised zlib.error out
     of the reader; check.py's last-resort net turned it into “读取时出错：error”."""
-    from toolkit.reader import read_return
+    from toolkit.reading.reader import read_return
 
     bad = corrupt_deflate(seeds["seed"], "xl/styles.xml", tmp_path / "样式损坏.xlsx")
     result = read_return(bad)
@@ -310,8 +311,8 @@ def test_broken_deflate_in_styles_is_unreadable_at_the_book_level(seeds, tmp_pat
     """The container's promise (toolkit/book.py): every bad file raises Unreadable, no
     other exception.  Found by the fuzz: the lazily read styles part let zlib.error out
     of read_cells (reader.py keeps a backstop for such escapes)."""
-    from toolkit.book import open_book
-    from toolkit.limits import Unreadable
+    from toolkit.workbook.book import open_book
+    from toolkit.workbook.limits import Unreadable
 
     bad = corrupt_deflate(seeds["seed"], "xl/styles.xml", tmp_path / "样式损坏.xlsx")
     sheet = FMT.figures["p3.open.natural"].sheet

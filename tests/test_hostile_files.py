@@ -11,15 +11,14 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from conftest import soffice_convert
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import soffice_convert
-
-from toolkit import ooxml
-from toolkit.book import RawCell, open_book
-from toolkit.catalogue import rule
-from toolkit.limits import Limits, Unreadable
+from toolkit.formats.catalogue import rule
+from toolkit.workbook import ooxml
+from toolkit.workbook.book import RawCell, open_book
+from toolkit.workbook.limits import Limits, Unreadable
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 

@@ -18,9 +18,10 @@ import pytest
 from figures import consistent, fill
 from typer.testing import CliRunner
 
-from toolkit import check, spec
 from toolkit.cli import app
-from toolkit.template import write_template
+from toolkit.formats import spec
+from toolkit.outputs import check
+from toolkit.template.writer import write_template
 
 FMT = spec.get("gov-2021")
 N_FILES = 40
@@ -32,7 +33,7 @@ def sha(path: Path) -> str:
 
 
 def partials(folder: Path) -> list[Path]:
-    """Temporaries of toolkit.atomic, wherever a killed writer left them."""
+    """Temporaries of toolkit.common.atomic, wherever a killed writer left them."""
     return sorted(p for p in folder.rglob("*") if p.name.startswith(".") and p.name.endswith(".partial"))
 
 
@@ -53,7 +54,7 @@ def inbox(tmp_path_factory) -> Path:
 
 
 def _start(inbox: Path, out: Path) -> subprocess.Popen:
-    code = (f"from toolkit import check; check.run([{str(inbox)!r}], {str(out)!r}, workers=2)")
+    code = (f"from toolkit.outputs import check; check.run([{str(inbox)!r}], {str(out)!r}, workers=2)")
     # Its own session, so that the kill reaches its worker processes too (by group id).
     return subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -10,7 +10,8 @@ import openpyxl
 from figures import consistent
 from test_locate import write_foreign_layout
 
-from toolkit import check, spec
+from toolkit.formats import spec
+from toolkit.outputs import check
 
 FMT = spec.get("gov-2021")
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from toolkit import spec, template
+from toolkit.formats import spec
+from toolkit.template import writer as template
 
 pytestmark = pytest.mark.libreoffice
 

@@ -1,6 +1,6 @@
 """The label fallback on real workbooks written with openpyxl: our own layout, a national
 layout rebuilt by hand on one sheet, an unrelated sheet, a deleted label, and telling the
-2019 trial format from the 2021 one.  Every label written here comes from toolkit.spec."""
+2019 trial format from the 2021 one.  Every label written here comes from toolkit.formats.spec."""
 
 from __future__ import annotations
 
@@ -11,9 +11,15 @@ import pytest
 import yaml
 from openpyxl.utils.cell import get_column_letter
 
-from toolkit import spec
-from toolkit.locate import Grid, detect_format, grids_from_book, locate, normalize_label
-from toolkit.spec import Area, Format
+from toolkit.formats import spec
+from toolkit.formats.spec import Area, Format
+from toolkit.reading.locate import (
+    Grid,
+    detect_format,
+    grids_from_book,
+    locate,
+    normalize_label,
+)
 
 FMT = spec.get("gov-2021")
 

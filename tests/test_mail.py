@@ -23,13 +23,20 @@ from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
 from typer.testing import CliRunner
 
-from toolkit import spec
 from toolkit.cli import app
-from toolkit.findings import STATUS_ZH, Finding
-from toolkit.mailing import (LOG_NAME, MailError, SettingsError, SmtpSettings, distribute_templates,
-                             load_settings, send_feedback)
+from toolkit.formats import spec
+from toolkit.formats.findings import STATUS_ZH, Finding
+from toolkit.mailing import (
+    LOG_NAME,
+    MailError,
+    SettingsError,
+    SmtpSettings,
+    distribute_templates,
+    load_settings,
+    send_feedback,
+)
 from toolkit.mailing.sources import parse_addresses
-from toolkit.roster import RosterEntry, read_roster, write_sample_roster
+from toolkit.reading.roster import RosterEntry, read_roster, write_sample_roster
 
 YEAR = 2025
 FMT = spec.for_year(YEAR)
@@ -546,8 +553,8 @@ def test_roster_file_round_trip_keeps_addresses(roster):
 def test_end_to_end_templates_out_returns_checked_feedback_back(server, tmp_path):
     from figures import consistent, fill  # tests/figures.py
 
-    from toolkit.check import run as check
-    from toolkit.template import write_batch
+    from toolkit.outputs.check import run as check
+    from toolkit.template.writer import write_batch
 
     entries = [RosterEntry(JIA, "张三", ADDR[JIA]), RosterEntry(YI, "李四", ADDR[YI]),
                RosterEntry(BING, "王五", ADDR[BING])]
@@ -707,11 +714,12 @@ def test_no_feedback_on_a_return_already_replaced(tmp_path):
 
     from figures import consistent, fill
 
-    from toolkit import check, spec
+    from toolkit.formats import spec
     from toolkit.mailing.run import send_feedback
     from toolkit.mailing.settings import SmtpSettings
-    from toolkit.roster import RosterEntry, read_roster, write_sample_roster
-    from toolkit.template import write_template
+    from toolkit.outputs import check
+    from toolkit.reading.roster import RosterEntry, read_roster, write_sample_roster
+    from toolkit.template.writer import write_template
 
     fmt = spec.get("gov-2021")
     inbox = tmp_path / "报送"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.findings import FileReport
-from toolkit.previous import BY_META, BY_NAME, match_previous
+from toolkit.checking.previous import BY_META, BY_NAME, match_previous
+from toolkit.formats.findings import FileReport
 
 NEW, OLD = "gov-2021", "gov-2019"
 
@@ -120,8 +120,8 @@ def _this_year(fmt, seed: int, carried: dict[str, int]) -> dict:
 def _make(folder, name, fmt_id, year, values, *, agency=None, typed=None):
     from figures import fill
 
-    from toolkit import spec
-    from toolkit.template import write_template
+    from toolkit.formats import spec
+    from toolkit.template.writer import write_template
 
     folder.mkdir(exist_ok=True)
     path = write_template(folder / name, spec.get(fmt_id), agency=agency, year=year)
@@ -137,7 +137,8 @@ def test_r7_and_r8_mismatches_across_years(tmp_path):
 
     from test_aggregate import consistent_figures
 
-    from toolkit import check, spec
+    from toolkit.formats import spec
+    from toolkit.outputs import check
 
     fmt = spec.get(NEW)
     last_dir, this_dir = tmp_path / "2022", tmp_path / "2023"
@@ -198,7 +199,8 @@ def test_last_year_in_the_2019_format(tmp_path):
 
     from test_aggregate import consistent_figures
 
-    from toolkit import check, spec
+    from toolkit.formats import spec
+    from toolkit.outputs import check
 
     last = consistent_figures(spec.get(OLD), random.Random(5))
     _make(tmp_path / "2020", "甲_2020.xlsx", OLD, 2020, last, agency="某某县甲局")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.catalogue import SEVERITY_ZH, rules
+from toolkit.formats.catalogue import SEVERITY_ZH, rules
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 CI = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")

@@ -9,9 +9,14 @@ import typer
 import xlsxwriter
 from typer.testing import CliRunner
 
-from toolkit.commands import template as template_command
-from toolkit.filenames import MAX_BYTES, MAX_CHARS, safe_filename, unique_name
-from toolkit.roster import RosterEntry, RosterError, read_roster, write_sample_roster
+from toolkit.cli.commands import template as template_command
+from toolkit.common.filenames import MAX_BYTES, MAX_CHARS, safe_filename, unique_name
+from toolkit.reading.roster import (
+    RosterEntry,
+    RosterError,
+    read_roster,
+    write_sample_roster,
+)
 
 AGENCIES = [
     RosterEntry("樟树市人力资源和社会保障局", "张三", "zhang@example.cn", "11360982MB1234567X"),

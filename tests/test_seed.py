@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import spec
-from toolkit.samples import seed_figures
+from toolkit.formats import spec
+from toolkit.formats.samples import seed_figures
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "zhangshu-hrss-2023-annual-report.txt"
 FMT = spec.get("gov-2021")

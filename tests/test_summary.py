@@ -14,13 +14,13 @@ from urllib.parse import unquote
 import openpyxl
 import pytest
 
-from toolkit import samples, spec
-from toolkit.annotate import annotate, annotate_all
-from toolkit.coverage import coverage
-from toolkit.findings import FileReport, Finding
-from toolkit.roster import RosterEntry
-from toolkit.summary import SUMMARY_NAME, write_summary
-from toolkit.template import write_template
+from toolkit.formats import samples, spec
+from toolkit.formats.findings import FileReport, Finding
+from toolkit.outputs.annotate import annotate, annotate_all
+from toolkit.outputs.coverage import coverage
+from toolkit.outputs.summary import SUMMARY_NAME, write_summary
+from toolkit.reading.roster import RosterEntry
+from toolkit.template.writer import write_template
 
 FMT = spec.get("gov-2021")
 FIG = FMT.figures
@@ -213,8 +213,8 @@ def test_coverage_missing_duplicates_outside(tmp_path):
 
 
 def test_check_batch_with_roster_keeps_inputs(tmp_path):
-    from toolkit import check
-    from toolkit.roster import write_sample_roster
+    from toolkit.outputs import check
+    from toolkit.reading.roster import write_sample_roster
 
     src = tmp_path / "returns"
     good = filled(src / "甲局.xlsx", "樟树市甲局")

@@ -23,10 +23,12 @@ from figures import consistent, fill, solve
 from openpyxl import load_workbook
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
-from toolkit import check, ooxml, spec
-from toolkit.book import open_book
-from toolkit.limits import Limits
-from toolkit.template import write_template
+from toolkit.formats import spec
+from toolkit.outputs import check
+from toolkit.template.writer import write_template
+from toolkit.workbook import ooxml
+from toolkit.workbook.book import open_book
+from toolkit.workbook.limits import Limits
 
 FMT = spec.get("gov-2021")
 FMT19 = spec.get("gov-2019")

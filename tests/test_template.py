@@ -7,16 +7,22 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import typer
 from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
-from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, get_column_letter
-import typer
+from openpyxl.utils.cell import (
+    column_index_from_string,
+    coordinate_from_string,
+    get_column_letter,
+)
 from typer.testing import CliRunner
 
-from toolkit import __version__, samples, spec, template
-from toolkit.commands import template as template_command
-from toolkit.protection import legacy_hash
-from toolkit.roster import RosterEntry
+from toolkit import __version__
+from toolkit.cli.commands import template as template_command
+from toolkit.formats import samples, spec
+from toolkit.reading.roster import RosterEntry
+from toolkit.template import writer as template
+from toolkit.template.protection import legacy_hash
 
 FMT = spec.get("gov-2021")
 AGENCY, YEAR = "樟树市人力资源和社会保障局", 2023
@@ -479,7 +485,7 @@ def test_cli_single_template(tmp_path):
 
 
 def test_cli_roster_batch(tmp_path):
-    from toolkit.roster import write_sample_roster
+    from toolkit.reading.roster import write_sample_roster
 
     roster = write_sample_roster(tmp_path / "单位名单.xlsx", [RosterEntry("甲局", "李四", "li@example.cn"),
                                                               RosterEntry("乙局")])

@@ -9,10 +9,15 @@ transport  the SMTP conversation and its failures in 中文
 sources    findings.json, the template batch, roster addresses
 run        send_feedback / distribute_templates -> MailRun"""
 
-from .run import MailRun, Outcome, distribute_templates, send_feedback
-from .sentlog import LOG_NAME, SentLog
-from .settings import PASSWORD_ENV, SettingsError, SmtpSettings, load_settings
-from .transport import MailError
+from toolkit.mailing.run import MailRun, Outcome, distribute_templates, send_feedback
+from toolkit.mailing.sentlog import LOG_NAME, SentLog
+from toolkit.mailing.settings import (
+           PASSWORD_ENV,
+           SettingsError,
+           SmtpSettings,
+           load_settings,
+)
+from toolkit.mailing.transport import MailError
 
 __all__ = ["LOG_NAME", "PASSWORD_ENV", "MailError", "MailRun", "Outcome", "SentLog", "SettingsError",
            "SmtpSettings", "distribute_templates", "load_settings", "send_feedback"]

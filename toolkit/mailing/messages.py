@@ -21,10 +21,10 @@ from email.utils import formatdate, make_msgid
 from pathlib import PurePath
 from urllib.parse import quote
 
-from .. import spec
-from ..catalogue import ERROR, SEVERITY_ZH, WARNING
-from ..findings import FAIL, PASS, STATUS_ZH, UNREADABLE
-from .sentlog import CONFIRMATION, FEEDBACK, TEMPLATE
+from toolkit.formats import spec
+from toolkit.formats.catalogue import ERROR, SEVERITY_ZH, WARNING
+from toolkit.formats.findings import FAIL, PASS, STATUS_ZH, UNREADABLE
+from toolkit.mailing.sentlog import CONFIRMATION, FEEDBACK, TEMPLATE
 
 # CRLF line ends; headers we wrote ourselves ("source" headers) are left as written.
 POLICY = email_policy.SMTP.clone(refold_source="none")

@@ -11,22 +11,44 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
-from .. import atomic
-from ..coverage import preference
-from ..filenames import safe_filename, unique_name
-from ..findings import FAIL, UNREADABLE
-from ..roster import RosterEntry
-from .messages import (PLACEHOLDER_SENDER, Attachment, Outgoing, confirmation_message, feedback_message,
-                       template_message, zh_date)
-from .sentlog import (CONFIRMATION, FAILED, FEEDBACK, KIND_ZH, LOG_NAME, REJECTED, SENT, TEMPLATE,
-                      LogEntry, SentLog)
-from .settings import SmtpSettings
-from .sources import (RosterIndex, annotated_path, common_year, find_templates, parse_addresses,
-                      read_findings)
-from .transport import MailError, Refused, SmtpTransport
-from ..oserrors import why
-
-OUTBOX = "outbox"
+from toolkit.common import atomic
+from toolkit.common.filenames import safe_filename, unique_name
+from toolkit.common.layout import OUTBOX
+from toolkit.common.oserrors import why
+from toolkit.formats.findings import FAIL, UNREADABLE
+from toolkit.mailing.messages import (
+    PLACEHOLDER_SENDER,
+    Attachment,
+    Outgoing,
+    confirmation_message,
+    feedback_message,
+    template_message,
+    zh_date,
+)
+from toolkit.mailing.sentlog import (
+    CONFIRMATION,
+    FAILED,
+    FEEDBACK,
+    KIND_ZH,
+    LOG_NAME,
+    REJECTED,
+    SENT,
+    TEMPLATE,
+    LogEntry,
+    SentLog,
+)
+from toolkit.mailing.settings import SmtpSettings
+from toolkit.mailing.sources import (
+    RosterIndex,
+    annotated_path,
+    common_year,
+    find_templates,
+    parse_addresses,
+    read_findings,
+)
+from toolkit.mailing.transport import MailError, Refused, SmtpTransport
+from toolkit.outputs.coverage import preference
+from toolkit.reading.roster import RosterEntry
 
 # Outcome results beyond the log's sent / rejected / failed.
 DRAFTED, SKIPPED, PENDING = "drafted", "skipped", "pending"

@@ -10,9 +10,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..agency import normalize_agency
+from toolkit.common.agency import normalize_agency
+from toolkit.common.layout import SENT_LOG
 
-LOG_NAME = "sent_log.jsonl"
+LOG_NAME = SENT_LOG
 SENT, REJECTED, FAILED = "sent", "rejected", "failed"
 FEEDBACK, CONFIRMATION, TEMPLATE = "feedback", "confirmation", "template"
 KIND_ZH = {FEEDBACK: "校验意见", CONFIRMATION: "通过确认", TEMPLATE: "填报模板"}

@@ -12,12 +12,13 @@ from email.headerregistry import Address
 from email.utils import getaddresses
 from pathlib import Path, PurePath
 
-from ..agency import normalize_agency
-from ..roster import RosterEntry
-from .transport import MailError
-from ..oserrors import why
+from toolkit.common.agency import normalize_agency
+from toolkit.common.layout import FINDINGS_JSON
+from toolkit.common.oserrors import why
+from toolkit.mailing.transport import MailError
+from toolkit.reading.roster import RosterEntry
 
-FINDINGS_NAME = "findings.json"
+FINDINGS_NAME = FINDINGS_JSON
 _SEPARATORS = re.compile(r"[;,，；、\s]+")
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+$")
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})年")

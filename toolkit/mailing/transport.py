@@ -10,7 +10,7 @@ import socket
 import ssl
 from typing import Callable
 
-from .settings import PASSWORD_ENV, SSL, STARTTLS, SmtpSettings
+from toolkit.mailing.settings import PASSWORD_ENV, SSL, STARTTLS, SmtpSettings
 
 
 class MailError(Exception):

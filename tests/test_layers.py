@@ -1,0 +1,17 @@
+"""The stages depend one way (pyproject's import-linter contract), and no import cycles."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_linter_contract_is_kept():
+    exe = shutil.which("lint-imports")
+    assert exe, "import-linter 未安装（pip install -e '.[test]'）"
+    done = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent)})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "1 kept, 0 broken" in done.stdout

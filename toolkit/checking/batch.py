@@ -1,0 +1,150 @@
+"""A batch of returns: find the files, read them (in a worker pool when there are many),
+validate them a chunk at a time.  What is written afterwards is outputs.check's job."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from toolkit.checking.validate import CHUNK, validate
+from toolkit.common.layout import ANNOTATED_DIR, OUTBOX, SUMMARY_NAME
+from toolkit.common.oserrors import why
+from toolkit.formats import spec
+from toolkit.formats.findings import FigureValues, FileReport, Finding
+from toolkit.reading.reader import ReadResult, read_return
+from toolkit.workbook.limits import Limits
+
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
+POOL_THRESHOLD = 8  # fewer files than this are read in-process: a pool costs more
+
+
+
+def collect(paths: Iterable[str | os.PathLike], *, exclude: Path | None = None) -> list[Path]:
+    """Return files named by ``paths`` (folders recursively), in a stable order.
+
+    Office lock files (~$…) and the outputs of a check into ``exclude`` (its annotated
+    copies, mail drafts, 汇总.xlsx) are skipped, so OUTDIR may even be the returns'
+    own folder; a file named directly is taken whatever its extension (its content
+    decides what it is)."""
+    found: dict[Path, None] = {}
+    outputs = _outputs(exclude)
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or f.name.startswith(("~$", ".")) or f.suffix.lower() not in SUFFIXES:
+                    continue
+                resolved = f.resolve()
+                if resolved in outputs[0] or any(d in resolved.parents for d in outputs[1]):
+                    continue
+                found.setdefault(f, None)
+        else:
+            found.setdefault(p, None)
+    return list(found)
+
+
+def _outputs(outdir: Path | None) -> tuple[set[Path], tuple[Path, ...]]:
+    """Files and folders a check writes into ``outdir``."""
+    if outdir is None:
+        return set(), ()
+    root = outdir.resolve()
+    return {root / SUMMARY_NAME}, (root / ANNOTATED_DIR, root / OUTBOX)
+
+
+def _read_one(args) -> ReadResult:
+    path, limits, expect_id = args
+    expect = spec.get(expect_id) if expect_id else None
+    try:
+        return read_return(path, limits=limits, expect=expect)
+    except Exception as exc:  # the batch goes on: a bug in reading one file is its verdict
+        result = ReadResult(path=str(path))
+        result.unreadable = Finding.of("F3", detail=f"读取时出错：{why(exc)}")
+        return result
+
+
+def iter_results(files: list[Path], *, workers: int | None = None, limits: Limits | None = None,
+                 expect: spec.Format | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> Iterator[ReadResult]:
+    """Read every file (in a worker pool when there are many), yielding results in order
+    as they come, so that a batch never needs all its results in memory at once."""
+    jobs = [(f, limits, expect.id if expect else None) for f in files]
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if workers <= 1 or len(files) < POOL_THRESHOLD:
+        results = map(_read_one, jobs)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        results = pool.map(_read_one, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 4))))
+    try:
+        for done, result in enumerate(results, start=1):
+            if progress:
+                progress(done, len(jobs))
+            yield result
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _report(result: ReadResult, findings: list[Finding]) -> FileReport:
+    report = FileReport(path=result.path, sha256=result.sha256, agency=result.agency,
+                        year=result.year, format=result.format_id, read_by=result.read_by,
+                        meta=result.meta)
+    if result.unreadable is not None:
+        report.unreadable = True
+        report.findings = [result.unreadable]
+        return report
+    report.findings = [*result.findings, *findings]
+    report.figures = FigureValues(result.format_id, {k: v.number for k, v in result.values.items() if v.accepted})
+    return report
+
+
+def reports_of(results: list[ReadResult], *, previous=None) -> list[FileReport]:
+    """Validate read results (with last year's figures when ``previous`` matches)."""
+    prev_figures, prev_source = {}, {}
+    if previous is not None:
+        for i, r in enumerate(results):
+            shell = _report(r, [])
+            prev_figures[i] = previous.figures_for(shell)
+            prev_source[i] = previous.source_for(shell)
+    findings = validate(results, previous=prev_figures, previous_source=prev_source)
+    return [_report(r, f) for r, f in zip(results, findings)]
+
+
+def read_reports(paths: Iterable[str | os.PathLike], *, workers: int | None = None,
+                 limits: Limits | None = None, expect: spec.Format | None = None) -> list[FileReport]:
+    """Read and validate, no outputs: status and valid figures of every return."""
+    return check_files(collect(paths), workers=workers, limits=limits, expect=expect)[0]
+
+
+def check_files(files: list[Path], *, workers: int | None = None, limits: Limits | None = None,
+                expect: spec.Format | None = None, last_year: list[FileReport] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> tuple[list[FileReport], object]:
+    """Read and validate ``files``: their reports, and how they matched ``last_year``
+    (previous.PreviousMatch, or None without it).
+
+    Results are validated a chunk at a time (``validate.CHUNK`` files stacked in one
+    frame), then kept only as compact reports: memory stays flat in the batch size."""
+    from toolkit.checking.previous import match_previous
+
+    reports: list[FileReport] = []
+    match = None
+    results = iter_results(files, workers=workers, limits=limits, expect=expect, progress=progress)
+    for chunk in _chunks(results, CHUNK):
+        part = None
+        if last_year is not None:
+            part = match_previous([_report(r, []) for r in chunk], last_year)
+            match = part if match is None else match.merged(part)
+        reports.extend(reports_of(chunk, previous=part))
+    return reports, match

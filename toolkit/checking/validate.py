@@ -1,0 +1,221 @@
+"""Validation of a whole batch with the pandera schemas (schemas.py).
+
+All returns of one format are stacked into one frame, one row per file and one column
+per figure, and validated in one call per chunk: pandera names the failing cells, the
+catalogue names the rule, and this module writes the arithmetic a person needs
+("本行总计应为 12（自然人 5 + 商业企业 7），填报为 13").  One wrong figure gives the
+findings a person would expect: a cell that is not a number is reported once, and the
+sums over it are said to be not checkable rather than wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from toolkit.checking import schemas
+from toolkit.formats import spec
+from toolkit.formats.catalogue import _show
+from toolkit.formats.findings import Finding
+from toolkit.reading.reader import ReadResult
+from toolkit.reading.values import CLASS_RULES, CODE
+
+CHUNK = 1000  # files per pandera call: memory stays flat in the batch size
+
+
+@cache
+def _schemas(format_id: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema, pa.DataFrameSchema]:
+    fmt = spec.get(format_id)
+    return schemas.values_schema(fmt), schemas.figures_schema(fmt), schemas.sums_schema(fmt)
+
+
+@cache
+def _equations(format_id: str) -> dict[tuple[str, str], spec.Equation]:
+    return {(eq.rule, eq.anchor): eq for eq in spec.get(format_id).equations}
+
+
+@cache
+def _touching(format_id: str) -> dict[str, list[str]]:
+    """figure key -> rules of the equations that read it (for 'not checkable')."""
+    touching: dict[str, list[str]] = {}
+    for eq in spec.get(format_id).equations:
+        if eq.needs_last_year:
+            continue
+        for key in eq.keys:
+            rules = touching.setdefault(key, [])
+            if eq.rule not in rules:
+                rules.append(eq.rule)
+    return touching
+
+
+def validate(results: Sequence[ReadResult], *, previous: dict[int, dict[str, float]] | None = None,
+             previous_source: dict[int, str] | None = None) -> list[list[Finding]]:
+    """Findings on the figures of each result (same order).  ``previous`` maps a result's
+    position to last year's figures of the same agency (for R7/R8)."""
+    out: list[list[Finding]] = [[] for _ in results]
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(results):
+        if r.unreadable is None and r.format_id and r.checkable:
+            groups.setdefault(r.format_id, []).append(i)
+    for format_id, positions in groups.items():
+        for start in range(0, len(positions), CHUNK):
+            chunk = positions[start:start + CHUNK]
+            _validate_chunk(format_id, results, chunk, out, previous or {}, previous_source or {})
+    return out
+
+
+def frames(format_id: str, results: Sequence[ReadResult], positions: list[int],
+           previous: dict[int, dict[str, float]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The batch frames: value classes and numbers, one row per file."""
+    fmt = spec.get(format_id)
+    keys = list(fmt.figures)
+    classes, numbers = [], []
+    for i in positions:
+        values = results[i].values
+        row_cls, row_num = [], []
+        for k in keys:
+            v = values.get(k)
+            row_cls.append(-1 if v is None else CODE[v.cls])
+            row_num.append(np.nan if v is None or v.number is None else v.number)
+        classes.append(row_cls)
+        numbers.append(row_num)
+    index = pd.Index(positions, name="file")
+    cls_frame = pd.DataFrame(classes, index=index, columns=keys, dtype="int8")
+    num_frame = pd.DataFrame(numbers, index=index, columns=keys, dtype="float64")
+    last_keys = [c for c in _schemas(format_id)[2].columns if c.startswith(schemas.LAST)]
+    if previous and last_keys:
+        last = pd.DataFrame(
+            [[previous.get(i, {}).get(c[len(schemas.LAST):], np.nan) for c in last_keys] for i in positions],
+            index=index, columns=last_keys, dtype="float64")
+        num_frame = pd.concat([num_frame, last], axis=1)
+    return cls_frame, num_frame
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame):
+    """(position, column, check) for every failing cell."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    else:
+        return
+    for row in cases.itertuples(index=False):
+        check = schema.checks[int(row.check_number)] if row.schema_context == "DataFrameSchema" else None
+        if check is None:  # column-level (dtype) problems cannot happen: frames are built typed
+            raise RuntimeError(f"意外的校验失败：{row}")
+        failing = row.failure_case if isinstance(row.failure_case, dict) else {row.column: row.failure_case}
+        for column in failing:
+            yield int(row.index), column, check
+
+
+def _validate_chunk(format_id, results, positions, out, previous, previous_source) -> None:
+    fmt = spec.get(format_id)
+    values_schema, figures_schema, sums_schema = _schemas(format_id)
+    cls_frame, num_frame = frames(format_id, results, positions, previous)
+    touching = _touching(format_id)
+
+    def blocked(finding: Finding, key: str) -> Finding:
+        rules = touching.get(key)
+        if rules:
+            finding.message += f"；涉及此格的{'、'.join(rules)}暂无法核对"
+        return finding
+
+    for i, key, _check in _failures(values_schema, cls_frame):
+        r = results[i]
+        v = r.values[key]
+        sheet, cell = r.places[key]
+        out[i].append(blocked(Finding.of(CLASS_RULES[v.cls], figure=fmt.figures[key], sheet=sheet, cell=cell,
+                                         value=v.shown, expected=v.expected, detail=v.detail), key))
+
+    # A number that breaks R6 (a negative or fractional count) is reported once; the sums
+    # over it are not checkable, as over a cell that is not a number.
+    sums_frame = num_frame.copy()
+    for i, key, check in _failures(figures_schema, num_frame):
+        r = results[i]
+        sheet, cell = r.places[key]
+        finding = Finding.of(check.statistics["rule"], figure=fmt.figures[key], sheet=sheet, cell=cell,
+                             value=r.values[key].shown)
+        if finding.severity == "error":
+            sums_frame.at[i, key] = np.nan
+            blocked(finding, key)
+        out[i].append(finding)
+
+    equations = _equations(format_id)
+    for i, key, check in _failures(sums_schema, sums_frame):
+        r = results[i]
+        sheet, cell = r.places[key]
+        eq = equations[(check.statistics["rule"], key)]
+        out[i].append(_equation_finding(fmt, eq, sums_frame.loc[i], fmt.figures[key], sheet, cell,
+                                        sums_frame.at[i, key], previous_source.get(i)))
+    order = _order(format_id)
+    for i in positions:
+        out[i].sort(key=lambda f: order.get(f.key, -1))  # template order: part, row, column
+
+
+@cache
+def _order(format_id: str) -> dict[str, int]:
+    return {key: i for i, key in enumerate(spec.get(format_id).figures)}
+
+
+def _term_name(fmt: spec.Format, eq: spec.Equation, term: spec.Term) -> str:
+    figure = fmt.figures.get(term.key)
+    if figure is None:
+        return term.key
+    rows = {fmt.figures[t.key].row for t in (*eq.lhs, *eq.rhs) if t.key in fmt.figures}
+    # Terms along one row differ by column; along one column, by row.
+    label = figure.column_label if len(rows) == 1 else figure.row_label
+    return ("上年" if term.last_year else "") + label.short
+
+
+def _term_value(row: pd.Series, term: spec.Term) -> float:
+    return row[(schemas.LAST if term.last_year else "") + term.key]
+
+
+def _expr(fmt, eq, terms, row, *, all_terms: bool) -> str:
+    parts = []
+    for t in terms:
+        v = _term_value(row, t)
+        if v == 0 and not all_terms:
+            continue
+        op = " − " if t.sign < 0 else " + "
+        parts.append((op, f"{_term_name(fmt, eq, t)} {_show(float(v))}"))
+    if not parts:
+        return "各项均为 0"
+    text = "".join(op + s for op, s in parts)
+    return text[3:] if text.startswith(" + ") else text.lstrip()
+
+
+def _side_sum(row, terms) -> float:
+    return sum(t.sign * _term_value(row, t) for t in terms)
+
+
+def _equation_finding(fmt, eq: spec.Equation, row: pd.Series, figure: spec.Figure, sheet, cell,
+                      value, previous: str | None) -> Finding:
+    left, right = _side_sum(row, eq.lhs), _side_sum(row, eq.rhs)
+    coef = sum(t.sign for t in eq.lhs if t.key == eq.anchor and not t.last_year) - sum(
+        t.sign for t in eq.rhs if t.key == eq.anchor and not t.last_year)
+    expected = round(value - (left - right) / coef, 4)
+    # The arithmetic behind the expected value: the other terms, moved to the anchor's
+    # far side (a term on the anchor's own side changes sign).
+    anchor_left = any(t.key == eq.anchor and not t.last_year for t in eq.lhs)
+    others = [
+        spec.Term(t.key, -t.sign if on_left == anchor_left else t.sign, t.last_year)
+        for on_left, side in ((True, eq.lhs), (False, eq.rhs))
+        for t in side
+        if t.key != eq.anchor or t.last_year
+    ]
+    fields = dict(
+        expr=_expr(fmt, eq, others, row, all_terms=len(others) <= 4),
+        lhs_expr=_expr(fmt, eq, eq.lhs, row, all_terms=True),
+        rhs_expr=_expr(fmt, eq, eq.rhs, row, all_terms=True),
+        lhs_sum=_show(float(left)),
+        rhs_sum=_show(float(right)),
+        previous=previous or "",
+    )
+    if eq.rule == "R1":
+        fields["label"] = figure.row_label.text
+    return Finding.of(eq.rule, figure=figure, sheet=sheet, cell=cell, value=value, expected=expected, **fields)

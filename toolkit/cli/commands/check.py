@@ -1,0 +1,123 @@
+"""`disclosure check` and `disclosure rules`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from toolkit.formats import spec
+from toolkit.formats.catalogue import SEVERITY_ZH, rules
+from toolkit.formats.findings import STATUS_ZH
+from toolkit.workbook.limits import Limits
+
+FEW = 20  # up to this many files, every finding is printed; beyond, a progress bar
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check", help="校验报送的工作簿，写出 findings.json、批注文件和 汇总.xlsx。")(check)
+    app.command("rules", help="列出全部校验规则（编号、严重程度、说明）。")(rules_command)
+
+
+def check(
+    paths: list[Path] = typer.Argument(..., help="报送文件或文件夹（递归查找 .xlsx .xlsm .xls .et）"),
+    outdir: Path = typer.Option(..., "-o", "--outdir", help="输出文件夹"),
+    roster: Path | None = typer.Option(None, "--roster", help="单位名单（.xlsx/.csv），用于统计未报送、重复报送"),
+    previous: list[Path] | None = typer.Option(None, "--previous", help="上年报表（文件或文件夹），核对 R7、R8"),
+    format_id: str | None = typer.Option(None, "--format", help="要求的报表格式，如 gov-2021；不填则自动识别"),
+    workers: int | None = typer.Option(None, "--workers", help="并行读取的进程数（默认按 CPU 核数）"),
+    max_mb: float | None = typer.Option(None, "--max-mb", help="单个文件大小上限（MB）"),
+    seconds: float | None = typer.Option(None, "--seconds", help="单个文件处理时间上限（秒）"),
+    annotate: bool = typer.Option(True, "--annotate/--no-annotate", help="是否生成批注文件"),
+) -> None:
+    from toolkit.outputs.check import collect, run
+
+    console = Console()
+    missing = [str(p) for p in [*paths, *(previous or [])] if not p.exists()]
+    if missing:
+        console.print(f"[red]找不到：{'、'.join(missing)}[/red]")
+        raise typer.Exit(2)
+    if outdir.exists() and not outdir.is_dir():
+        console.print(f"[red]输出目录 {outdir} 已存在，但它是文件，不是文件夹[/red]")
+        raise typer.Exit(2)
+    if format_id is not None and format_id not in spec.formats():
+        console.print(f"[red]未知的报表格式 {format_id}，可选：{'、'.join(spec.formats())}[/red]")
+        raise typer.Exit(2)
+    overrides = {"max_file_mb": max_mb, "max_seconds": seconds}
+    limits = Limits(**{k: v for k, v in overrides.items() if v is not None})
+    files = collect(paths, exclude=outdir)
+    if not files:
+        console.print("没有找到要校验的文件（.xlsx .xlsm .xls .et）。")
+        raise typer.Exit(1)
+    expect = spec.get(format_id) if format_id else None
+    kwargs = dict(workers=workers, roster=roster, previous=previous, limits=limits, expect=expect,
+                  annotate=annotate)
+    from toolkit.reading.roster import RosterError
+
+    try:
+        if len(files) > FEW:
+            with Progress(TextColumn("校验中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                          console=console, transient=True) as bar:
+                task = bar.add_task("check", total=len(files))
+                batch = run(paths, outdir, progress=lambda done, total: bar.update(task, completed=done), **kwargs)
+        else:
+            batch = run(paths, outdir, **kwargs)
+    except RosterError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+    print_batch(console, batch, detailed=len(files) <= FEW)
+    raise typer.Exit(0 if batch.ok else 1)
+
+
+def print_batch(console: Console, batch, *, detailed: bool) -> None:
+    counts = {status: 0 for status in STATUS_ZH}
+    for report in batch.reports:
+        counts[report.status] += 1
+        if not detailed:
+            continue
+        who = report.agency or ("（未能读取）" if report.unreadable else "（未填单位名称）")
+        colour = {"pass": "green", "fail": "red", "unreadable": "red"}[report.status]
+        console.print(f"[bold]{Path(report.path).name}[/bold]  {who}  "
+                      f"[{colour}]{STATUS_ZH[report.status]}[/{colour}]  "
+                      f"错误 {report.errors}，提醒 {report.warnings}")
+        if report.findings:
+            table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+            for title in ("工作表", "单元格", "规则", "说明"):
+                table.add_column(title)
+            for f in report.findings:
+                table.add_row(f.sheet or "", f.cell or "", f"{f.rule} {SEVERITY_ZH[f.severity]}", f.message)
+            console.print(table)
+    console.print(f"共 {len(batch.reports)} 个文件：通过 {counts['pass']}，需修改 {counts['fail']}，"
+                  f"无法读取 {counts['unreadable']}。")
+    if batch.previous is not None:
+        for line in batch.previous.lines_zh():
+            console.print(line)
+    if batch.coverage is not None:
+        for line in batch.coverage.lines():
+            console.print(line)
+    if batch.outdir is not None:
+        console.print(f"结果：{batch.outdir / 'findings.json'}")
+        if batch.summary:
+            console.print(f"汇总：{batch.summary}")
+        if batch.annotated:
+            console.print(f"批注文件：{batch.outdir / 'annotated'}（{len(batch.annotated)} 个）")
+
+
+def rules_command() -> None:
+    console = Console()
+    table = Table(title="校验规则", show_lines=False)
+    for title in ("编号", "严重程度", "名称", "说明"):
+        table.add_column(title)
+    for r in rules().values():
+        note = "" if r.checked else "（不单独报告）"
+        table.add_row(r.id, SEVERITY_ZH[r.severity], r.title, r.description + note)
+    console.print(table)

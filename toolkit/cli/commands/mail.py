@@ -1,0 +1,128 @@
+"""`disclosure mail` (feedback after a check) and `disclosure distribute` (templates before
+one): options in, library call, 中文 lines out.  The SMTP password is never an option."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from toolkit.mailing import (
+    MailError,
+    MailRun,
+    SettingsError,
+    distribute_templates,
+    load_settings,
+    send_feedback,
+)
+from toolkit.mailing.settings import DEFAULT_CONFIG, PASSWORD_ENV, SmtpSettings
+from toolkit.reading.roster import RosterError, read_roster
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+
+Roster = Annotated[Path, typer.Option("--roster", help="单位名单（.xlsx 或 .csv），含单位名称和电子邮箱")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="不发送，只把邮件草稿（.eml）写入 outbox 文件夹供检查")]
+Host = Annotated[Optional[str], typer.Option("--smtp-host", help="SMTP 服务器地址（或环境变量 DISCLOSURE_SMTP_HOST）")]
+Port = Annotated[Optional[int], typer.Option("--smtp-port", help="端口：465（ssl）、587（starttls）或 25")]
+User = Annotated[Optional[str], typer.Option("--smtp-user", help="登录用户名；密码只从环境变量 "
+                                             f"{PASSWORD_ENV} 读取或在运行时输入")]
+Sender = Annotated[Optional[str], typer.Option("--from", help="发件地址（默认同用户名）")]
+Security = Annotated[Optional[str], typer.Option("--smtp-security", help="ssl、starttls 或 plain（不加密，仅限本机转发）")]
+SenderName = Annotated[Optional[str], typer.Option("--sender-name", help="发件人名称和落款，如“某某市政务公开办”")]
+CaFile = Annotated[Optional[Path], typer.Option(
+    "--smtp-cafile", help="信任的 CA 证书（PEM），用于使用自建证书的内网邮件服务器")]
+Config = Annotated[Optional[Path], typer.Option(
+    "--config", help=f"SMTP 配置文件（TOML，默认读取当前文件夹的 {DEFAULT_CONFIG}）")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mail", help="按校验结果给各单位发邮件：需修改的附上批注文件，可选给通过的单位发确认。")(mail)
+    app.command("distribute", help="给名单中每个单位发送它自己的填报模板，说明年度、填报要求和截止日期。")(distribute)
+
+
+def mail(
+    outdir: Annotated[Path, typer.Argument(help="disclosure check 的输出文件夹（含 findings.json）")],
+    roster: Roster,
+    confirm_passed: Annotated[bool, typer.Option("--confirm-passed", help="也给已通过校验的单位发一封简短的确认邮件")] = False,
+    dry_run: DryRun = False,
+    smtp_host: Host = None, smtp_port: Port = None, smtp_user: User = None, sender: Sender = None,
+    smtp_security: Security = None, sender_name: SenderName = None, smtp_cafile: CaFile = None,
+    config: Config = None,
+) -> None:
+    def work(entries, settings, prompt) -> MailRun:
+        return send_feedback(outdir, entries, settings, dry_run=dry_run, confirm_passed=confirm_passed,
+                             password_prompt=prompt)
+
+    _run(work, roster, dry_run, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
+                                     security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
+                                     config=config))
+
+
+def distribute(
+    template_dir: Annotated[Path, typer.Argument(help="各单位模板所在的文件夹（disclosure template 的输出）")],
+    roster: Roster,
+    deadline: Annotated[str, typer.Option("--deadline", help="报送截止日期，如 2026-01-31")],
+    year: Annotated[Optional[int], typer.Option("--year", help="只发送这一年度的模板")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "-o", "--out", help="发送记录和草稿（outbox）放在哪个文件夹；默认为模板文件夹")] = None,
+    dry_run: DryRun = False,
+    smtp_host: Host = None, smtp_port: Port = None, smtp_user: User = None, sender: Sender = None,
+    smtp_security: Security = None, sender_name: SenderName = None, smtp_cafile: CaFile = None,
+    config: Config = None,
+) -> None:
+    due = parse_date(deadline)
+
+    def work(entries, settings, prompt) -> MailRun:
+        return distribute_templates(template_dir, entries, settings, deadline=due, year=year,
+                                    dry_run=dry_run, log_dir=out, password_prompt=prompt)
+
+    _run(work, roster, dry_run, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
+                                     security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
+                                     config=config))
+
+
+def parse_date(text: str) -> date:
+    m = _DATE.match(text or "")
+    try:
+        if not m:
+            raise ValueError
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        _fail(f"截止日期“{text}”无法识别，请写成 2026-01-31 这样的形式")
+        raise  # unreachable: _fail exits
+
+
+def _run(work, roster: Path, dry_run: bool, options: dict) -> None:
+    try:
+        entries = read_roster(roster)
+        settings = load_settings(**options)
+        if not dry_run:
+            settings.check_for_sending()
+        run = work(entries, settings, _password_prompt(settings))
+    except (RosterError, SettingsError, MailError) as exc:
+        _fail(str(exc))
+        return
+    for line in run.lines_zh():
+        typer.echo(line)
+    if run.exit_code:
+        raise typer.Exit(run.exit_code)
+
+
+def _password_prompt(settings: SmtpSettings):
+    def ask() -> str:
+        try:
+            return typer.prompt(f"SMTP 密码（{settings.user}）", hide_input=True, default="",
+                                show_default=False)
+        except (click.exceptions.Abort, EOFError):
+            return ""
+
+    return ask
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)

@@ -1,0 +1,128 @@
+"""`disclosure demo`: the office's whole yearly cycle on sample agencies, with no set-up.
+
+roster -> one template per agency -> (dry-run) distribution -> returns filled the way
+agencies fill them, one with the seed report's real figures and others with the usual
+mistakes -> check -> annotated copies and 汇总.xlsx -> (dry-run) feedback emails.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.formats import samples, spec
+from toolkit.mailing.run import distribute_templates, send_feedback
+from toolkit.mailing.settings import SmtpSettings
+from toolkit.outputs import check
+from toolkit.reading.roster import RosterEntry, read_roster, write_sample_roster
+from toolkit.template.writer import write_batch
+
+ROSTER = "单位名单.xlsx"
+TEMPLATES = "1-下发模板"
+RETURNS = "2-报送文件"
+RESULTS = "3-校验结果"
+
+
+@dataclass
+class Sample:
+    """One sample agency and how it fills (or breaks) its return."""
+
+    name: str
+    email: str
+    verdict: str  # what the demo expects: 通过 / 需修改 / 无法读取
+    story: str  # what the agency did, in words
+    mistakes: dict[str, object] = field(default_factory=dict)  # figure key -> as typed
+    bump: tuple[str, ...] = ()  # figures typed one too high (a wrong total)
+    unreadable: bool = False
+
+
+def samples_list() -> list[Sample]:
+    seed_agency, _ = samples.seed_agency()
+    return [
+        Sample(seed_agency, "zhangshu-rsj@example.org", "通过",
+               "真实报告（樟树市人社局 2023 年）的数字，原样照填（含“2　”“\u00a031”这样带空格的数字）"),
+        Sample("示例县自然资源局", "zrzy@example.org", "通过", "认真填写，数字全部一致"),
+        Sample("示例县教育局", "jyj@example.org", "需修改", "有的格没填、有的格填了“无”",
+               mistakes={"p3.open.business": None, "p3.deny_secret.natural": "无", "p4.cases.after_pending": "\u3000"}),
+        Sample("示例县财政局", "czj@example.org", "需修改", "“（一）予以公开”一行的总计算错了",
+               bump=("p3.open.total",)),
+        Sample("示例县卫生健康委员会", "wjw@example.org", "需修改",
+               "结转下年度的数字没有按“第一项加第二项之和，等于第三项加第四项之和”核对",
+               bump=("p3.carry_forward.natural", "p3.carry_forward.total")),
+        Sample("示例县交通运输局", "jtj@example.org", "需修改", "填了负数，收费金额按“元”填写并带了单位",
+               mistakes={"p2.penalty.decisions": -3, "p2.fees.amount": "251000元"}),
+        Sample("示例县市场监督管理局", "scjgj@example.org", "无法读取",
+               "把表格另存为 CSV 后改成了 .xlsx 扩展名", unreadable=True),
+    ]
+
+
+@dataclass
+class DemoRun:
+    folder: Path
+    batch: check.Batch
+    expected: dict[str, str]  # agency -> verdict the demo planted
+    lines: list[str]
+
+
+def run_demo(folder: str | Path, *, year: int | None = None, workers: int | None = None) -> DemoRun:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _, seed_year = samples.seed_agency()
+    year = year or seed_year
+    fmt = spec.for_year(year)
+    cases = samples_list()
+
+    roster_path = folder / ROSTER
+    write_sample_roster(roster_path, [RosterEntry(c.name, "联系人", c.email, "") for c in cases])
+    entries = read_roster(roster_path)
+
+    for sub in (TEMPLATES, RETURNS, RESULTS):  # a rerun starts from a clean slate
+        shutil.rmtree(folder / sub, ignore_errors=True)
+    templates = write_batch(entries, folder / TEMPLATES, year=year, fmt=fmt)
+    settings = SmtpSettings()
+    distributed = distribute_templates(folder / TEMPLATES, entries, settings,
+                                       deadline=datetime.date(year + 1, 1, 31), year=year, dry_run=True)
+
+    returns = folder / RETURNS
+    returns.mkdir()
+    rng = random.Random(year)
+    for case, template in zip(cases, templates):
+        dest = returns / template.name
+        if case.unreadable:
+            dest.write_text("单位名称,年度\n" + case.name + f",{year}\n", encoding="gbk")
+            continue
+        figures = samples.seed_figures() if case.verdict == "通过" and case is cases[0] else samples.consistent(fmt, rng)
+        figures = {**figures, **case.mistakes, **{k: figures[k] + 1 for k in case.bump}}
+        samples.type_figures(template, figures, dest, info={"filler": "张三", "phone": "0795-0000000"})
+
+    batch = check.run([returns], folder / RESULTS, roster=roster_path, workers=workers)
+    feedback = send_feedback(folder / RESULTS, entries, settings, dry_run=True)
+
+    lines = [
+        f"演示完成（{year} 年度，{fmt.document}格式），文件夹：{folder}",
+        f"  单位名单：{roster_path}",
+        f"  下发模板：{folder / TEMPLATES}（{len(templates)} 个）；模板邮件草稿：{len(distributed.drafted)} 封",
+        f"  各单位报送：{returns}",
+        f"  校验结果：{folder / RESULTS / 'findings.json'}",
+        f"  汇总表：{batch.summary}",
+        f"  批注文件：{folder / RESULTS / 'annotated'}",
+        f"  反馈邮件草稿：{folder / RESULTS / 'outbox'}（{len(feedback.drafted)} 封）",
+        "各单位情况：",
+    ]
+    by_name = {case.name: case for case in cases}
+    for report in batch.reports:
+        case = by_name.get(report.agency or "") or next(
+            (c for c in cases if c.name in Path(report.path).name), None)
+        story = case.story if case else ""
+        lines.append(f"  {report.agency or Path(report.path).name}：{_status(report)}（{story}）")
+    return DemoRun(folder, batch, {c.name: c.verdict for c in cases}, lines)
+
+
+def _status(report) -> str:
+    from toolkit.formats.findings import STATUS_ZH
+
+    counts = f"，错误 {report.errors} 处" if report.errors else ""
+    return STATUS_ZH[report.status] + counts

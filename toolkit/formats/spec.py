@@ -1,0 +1,369 @@
+"""The national formats, loaded from the declarative data in ``workbook_templates/``.
+
+This module only reads that data and derives what the rest of the toolkit needs from it:
+the figure cells (where each figure sits, its defined name, its labels), and the
+consistency equations expanded from the ``checks`` section.  It never spells a label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "workbook_templates"
+
+KINDS = ("count", "amount_wan", "signed_count")
+
+
+@dataclass(frozen=True)
+class Area:
+    """A cell or merged range, 1-based, inclusive."""
+
+    min_col: int
+    min_row: int
+    max_col: int
+    max_row: int
+
+    @classmethod
+    def parse(cls, ref: str) -> "Area":
+        c1, r1, c2, r2 = range_boundaries(ref)
+        return cls(c1, r1, c2, r2)
+
+    @property
+    def ref(self) -> str:
+        """A1 reference of the top-left cell."""
+        return f"{get_column_letter(self.min_col)}{self.min_row}"
+
+    @property
+    def range(self) -> str:
+        start = self.ref
+        if self.is_merged:
+            return f"{start}:{get_column_letter(self.max_col)}{self.max_row}"
+        return start
+
+    @property
+    def is_merged(self) -> bool:
+        return (self.min_col, self.min_row) != (self.max_col, self.max_row)
+
+
+@dataclass(frozen=True)
+class Head:
+    key: str
+    text: str
+    areas: tuple[Area, ...]
+
+
+@dataclass(frozen=True)
+class Label:
+    """A row or a column label of a table."""
+
+    key: str
+    text: str
+    area: Area
+    path: tuple[str, ...]  # texts of the heads it sits under, outermost first
+    short: str  # how the format refers to it in arithmetic ("一"); defaults to text
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str  # "p3.received.total"
+    part: str
+    part_number: str  # 二 / 三 / 四
+    row: str
+    column: str
+    sheet: str
+    area: Area  # the cell (merged across when the column label spans columns)
+    kind: str
+    name: str  # workbook-scoped defined name
+    row_label: Label
+    column_label: Label
+
+    @property
+    def cell(self) -> str:
+        return self.area.ref
+
+    @property
+    def row_text(self) -> str:
+        """The row's label with the groups it sits in, as a reader would say it."""
+        return " ".join((*self.row_label.path, self.row_label.text)).strip()
+
+    @property
+    def column_text(self) -> str:
+        return " ".join((*self.column_label.path, self.column_label.text)).strip()
+
+    @property
+    def title(self) -> str:
+        """Name used in messages: row and column, e.g. “（一）予以公开 / 自然人”."""
+        row = self.row_label.text
+        return f"{row} / {self.column_text}" if row else self.column_text
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str  # figure key
+    sign: int  # +1 or -1
+    last_year: bool = False
+
+
+@dataclass(frozen=True)
+class Equation:
+    """sum(lhs) == sum(rhs) for one row or column; ``anchor`` is flagged when it fails."""
+
+    rule: str
+    anchor: str
+    lhs: tuple[Term, ...]
+    rhs: tuple[Term, ...]
+
+    @property
+    def needs_last_year(self) -> bool:
+        return any(t.last_year for t in (*self.lhs, *self.rhs))
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """This year's figures the equation reads."""
+        return tuple(t.key for t in (*self.lhs, *self.rhs) if not t.last_year)
+
+
+@dataclass(frozen=True)
+class InfoField:
+    """A fill-in cell of the agency block (单位名称, 年度, …)."""
+
+    key: str
+    text: str
+    label_area: Area
+    area: Area
+    name: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class Info:
+    sheet: str
+    title: str
+    title_area: Area
+    fields: tuple[InfoField, ...]
+
+    def field(self, key: str) -> InfoField:
+        return next(f for f in self.fields if f.key == key)
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: tuple[Label, ...]
+    columns: tuple[Label, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    key: str
+    number: str
+    sheet: str
+    title: str
+    title_area: Area
+    orientation: str
+    widths: dict[str, float]
+    heads: tuple[Head, ...]
+    tables: tuple[Table, ...]
+
+    @property
+    def last_col(self) -> int:
+        return self.title_area.max_col
+
+
+@dataclass
+class Format:
+    id: str
+    document: str
+    title: str
+    years: tuple[int, int]
+    name_prefix: str
+    parts: tuple[Part, ...]
+    figures: dict[str, Figure]  # in template order: part, table, row, column
+    equations: tuple[Equation, ...]
+    key_figures: tuple[str, ...]
+    source: Path
+    info: Info
+    figures_by_name: dict[str, Figure] = field(repr=False, default_factory=dict)
+
+    def part(self, key: str) -> Part:
+        return next(p for p in self.parts if p.key == key)
+
+    def part_figures(self, part_key: str) -> list[Figure]:
+        return [f for f in self.figures.values() if f.part == part_key]
+
+    def covers(self, year: int) -> bool:
+        return self.years[0] <= year <= self.years[1]
+
+    @property
+    def fingerprint(self) -> str:
+        """Digest of the locked layout: every fixed text with its place, every figure cell
+        with its name.  Stamped into templates so the reader can tell tampering apart."""
+        items = []
+        for part in self.parts:
+            items.append([part.sheet, part.title_area.range, part.title])
+            for head in part.heads:
+                items.extend([part.sheet, a.range, head.text] for a in head.areas)
+            for table in part.tables:
+                for label in (*table.rows, *table.columns):
+                    items.append([part.sheet, label.area.range, label.text])
+        items.extend([f.sheet, f.area.range, f.name] for f in self.figures.values())
+        items.extend([self.info.sheet, f.area.range, f.name, f.text] for f in self.info.fields)
+        blob = json.dumps(items, ensure_ascii=False, sort_keys=False).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _label(raw: dict, heads: dict[str, Head], default_kind: str | None) -> Label:
+    text = raw.get("text") or ""
+    return Label(
+        key=raw["key"],
+        text=text,
+        area=Area.parse(raw["at"]),
+        path=tuple(heads[h].text for h in raw.get("path", ())),
+        short=raw.get("short") or text,
+        kind=raw.get("kind", default_kind),
+    )
+
+
+def _parse_term(token: str, part: str, fixed: str, each: str) -> Term:
+    sign = 1
+    if token.startswith("-"):
+        sign, token = -1, token[1:]
+    last = token.startswith("last.")
+    if last:
+        token = token[len("last.") :]
+    # `each: row` means the equation's keys are columns of that row, and vice versa.
+    row, col = (fixed, token) if each == "row" else (token, fixed)
+    return Term(f"{part}.{row}.{col}", sign, last)
+
+
+def _expand_checks(raw_checks: list[dict], parts: dict[str, Part]) -> tuple[Equation, ...]:
+    equations = []
+    for check in raw_checks:
+        part = parts[check["part"]]
+        each = check["each"]
+        keys = check["lhs"] + check["rhs"]
+        # The lines to repeat over: rows (or columns) of the table that holds these keys.
+        for table in part.tables:
+            inner = {lab.key for lab in (table.columns if each == "row" else table.rows)}
+            if all(k.lstrip("-").removeprefix("last.") in inner for k in keys):
+                lines = table.rows if each == "row" else table.columns
+                break
+        else:
+            raise ValueError(f"check {check['rule']}: keys {keys} are not one table of {part.key}")
+        only = check.get("only")
+        for line in lines:
+            if only is not None and line.key not in only:
+                continue
+            lhs = tuple(_parse_term(t, part.key, line.key, each) for t in check["lhs"])
+            rhs = tuple(_parse_term(t, part.key, line.key, each) for t in check["rhs"])
+            anchor_token = check.get("anchor", check["lhs"][0])
+            anchor = _parse_term(anchor_token, part.key, line.key, each).key
+            equations.append(Equation(check["rule"], anchor, lhs, rhs))
+    return tuple(equations)
+
+
+def _load(path: Path) -> Format:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    prefix = data["name_prefix"]
+    parts: dict[str, Part] = {}
+    figures: dict[str, Figure] = {}
+    for raw_part in data["parts"]:
+        heads = {}
+        for h in raw_part.get("heads", ()):
+            ats = h["at"] if isinstance(h["at"], list) else [h["at"]]
+            heads[h["key"]] = Head(h["key"], h["text"], tuple(Area.parse(a) for a in ats))
+        default_kind = raw_part.get("kind", "count")
+        tables = []
+        for raw_table in raw_part["tables"]:
+            cols = tuple(_label(c, heads, default_kind) for c in raw_table["columns"])
+            rows = tuple(_label(r, heads, None) for r in raw_table["rows"])
+            tables.append(Table(rows, cols))
+            for row in rows:
+                for col in cols:
+                    key = f"{raw_part['key']}.{row.key}.{col.key}"
+                    area = Area(col.area.min_col, row.area.min_row, col.area.max_col, row.area.min_row)
+                    figures[key] = Figure(
+                        key=key,
+                        part=raw_part["key"],
+                        part_number=raw_part["number"],
+                        row=row.key,
+                        column=col.key,
+                        sheet=raw_part["sheet"],
+                        area=area,
+                        kind=row.kind or col.kind or default_kind,
+                        name=prefix + key.replace(".", "_"),
+                        row_label=row,
+                        column_label=col,
+                    )
+        title = raw_part["title"]
+        parts[raw_part["key"]] = Part(
+            key=raw_part["key"],
+            number=raw_part["number"],
+            sheet=raw_part["sheet"],
+            title=title["text"],
+            title_area=Area.parse(title["at"]),
+            orientation=raw_part.get("orientation", "portrait"),
+            widths=dict(raw_part.get("widths", {})),
+            heads=tuple(heads.values()),
+            tables=tuple(tables),
+        )
+    for f in figures.values():
+        if f.kind not in KINDS:
+            raise ValueError(f"{path.name}: {f.key} has unknown kind {f.kind!r}")
+    raw_info = data["info"]
+    info = Info(
+        sheet=raw_info["sheet"],
+        title=raw_info["title"]["text"],
+        title_area=Area.parse(raw_info["title"]["at"]),
+        fields=tuple(
+            InfoField(f["key"], f["text"], Area.parse(f["at"]), Area.parse(f["value_at"]),
+                      name=f"{prefix}info_{f['key']}", kind=f.get("kind", "text"))
+            for f in raw_info["fields"]
+        ),
+    )
+    fmt = Format(
+        id=data["id"],
+        document=data["document"],
+        title=data["title"],
+        years=tuple(data["years"]),
+        name_prefix=prefix,
+        parts=tuple(parts.values()),
+        figures=figures,
+        equations=_expand_checks(data.get("checks", []), parts),
+        key_figures=tuple(data.get("key_figures", ())),
+        source=path,
+        info=info,
+    )
+    fmt.figures_by_name = {f.name.lower(): f for f in figures.values()}
+    return fmt
+
+
+@cache
+def formats() -> dict[str, Format]:
+    """Every format in workbook_templates/, newest first."""
+    loaded = [_load(p) for p in sorted(TEMPLATES_DIR.glob("gov-*.yaml"))]
+    loaded.sort(key=lambda f: f.years[0], reverse=True)
+    return {f.id: f for f in loaded}
+
+
+def get(format_id: str | None = None) -> Format:
+    """A format by id; the newest when no id is given."""
+    all_formats = formats()
+    if format_id is None:
+        return next(iter(all_formats.values()))
+    return all_formats[format_id]
+
+
+def for_year(year: int) -> Format:
+    """The format in force for reports on ``year``."""
+    for fmt in formats().values():
+        if fmt.covers(year):
+            return fmt
+    return get()

@@ -1,0 +1,2 @@
+"""Stage 5: what a check writes: findings.json, annotated copies, 汇总.xlsx, coverage,
+the regional roll-up."""

@@ -1,0 +1,100 @@
+"""`disclosure check` end to end: the batch (checking.batch), then the outputs.
+
+OUTDIR after a run (names in common.layout):
+  findings.json                     the stable interface (README), written LAST
+  annotated/<name>_校验意见.xlsx     one per file with findings (annotate.py)
+  汇总.xlsx                          the summary (summary.py)
+A run first removes findings.json, so a run killed midway leaves nothing a rerun or
+`disclosure mail` would trust; every output is written atomically (common.atomic).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from toolkit.checking.batch import check_files, collect, read_reports  # noqa: F401  (the API of a check)
+from toolkit.common import atomic
+from toolkit.common.layout import FINDINGS_JSON
+from toolkit.formats import spec
+from toolkit.formats.findings import FileReport
+from toolkit.workbook.limits import Limits
+
+
+@dataclass
+class Batch:
+    reports: list[FileReport]
+    outdir: Path | None = None
+    previous: object = None  # previous.PreviousMatch when --previous was given
+    coverage: object = None  # coverage.Coverage when --roster was given
+    annotated: dict[str, Path] = field(default_factory=dict)  # report.path -> copy
+    summary: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "pass" for r in self.reports)
+
+
+def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
+        workers: int | None = None, roster: str | os.PathLike | None = None,
+        previous: Iterable[str | os.PathLike] | None = None, limits: Limits | None = None,
+        expect: spec.Format | None = None, annotate: bool = True,
+        progress: Callable[[int, int], None] | None = None) -> Batch:
+    """Check every return under ``paths``; write findings.json, annotated copies and
+    汇总.xlsx into ``outdir`` (none when ``outdir`` is None)."""
+    outdir = Path(outdir) if outdir is not None else None
+    if outdir is not None:
+        outdir.mkdir(parents=True, exist_ok=True)
+        (outdir / FINDINGS_JSON).unlink(missing_ok=True)
+        for leftover in outdir.rglob(".*.partial"):  # temporaries of a killed run
+            leftover.unlink(missing_ok=True)
+    last_year = None
+    if previous:
+        last_year = read_reports(list(previous), workers=workers, limits=limits)
+    files = collect(paths, exclude=outdir)
+    reports, match = check_files(files, workers=workers, limits=limits, expect=expect,
+                                 last_year=last_year, progress=progress)
+    batch = Batch(reports=reports, outdir=outdir, previous=match)
+
+    if roster is not None:
+        from toolkit.outputs.coverage import coverage
+        from toolkit.reading.roster import read_roster
+
+        batch.coverage = coverage(batch.reports, read_roster(roster))
+    if outdir is not None:
+        write_outputs(batch, annotate=annotate, workers=workers)
+    return batch
+
+
+def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = None) -> None:
+    from toolkit.outputs.annotate import annotate_all
+    from toolkit.outputs.summary import write_summary
+
+    outdir = batch.outdir
+    for_summary = None
+    if annotate:
+        made = annotate_all(batch.reports, outdir, workers=workers or 1)
+        batch.annotated = made.paths
+        for_summary = made.for_summary()
+    batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=for_summary)
+    atomic.write_text(outdir / FINDINGS_JSON, json.dumps(findings_json(batch), ensure_ascii=False, indent=1))
+
+
+def findings_json(batch: Batch) -> dict:
+    files = []
+    for report in batch.reports:
+        entry = report.to_json()
+        entry["path"] = str(Path(report.path).resolve())  # usable from any working folder
+        copy = batch.annotated.get(report.path)
+        entry["annotated"] = str(copy.relative_to(batch.outdir)) if copy and batch.outdir else None
+        files.append(entry)
+    formats = sorted({r.format for r in batch.reports if r.format})
+    return {
+        "format": formats[0] if len(formats) == 1 else formats,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "files": files,
+    }

@@ -1,0 +1,162 @@
+"""Roster coverage: who on the 单位名单 returned nothing (未报送), who returned more than
+one file (重复报送: all listed, one used), and which files come from agencies not on the
+roster (名单外).
+
+Matching: a file belongs to the roster entry whose name equals the file's agency name
+after toolkit.common.agency.normalize_agency (NFKC, no white space).  A file whose agency could
+not be read (unreadable file, blank 单位名称) is matched by its file name instead: the
+longest roster name contained in the file name; failing that it is 无法识别单位.
+
+Which file is used when an agency returned several (USED_RULE): the newest readable one by
+file modification time; on equal times a returned annotated copy (name ending 校验意见)
+wins over an original, then the later path.  Only when none is readable the newest
+unreadable one is named.  Modification time is what a supervisor can see in a folder;
+an annotated copy is by definition a later resubmission.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from toolkit.common.agency import normalize_agency
+from toolkit.common.layout import ANNOTATED_MARK
+from toolkit.formats.findings import STATUS_ZH, UNREADABLE, FileReport
+
+USED_RULE = "采用修改时间最新的可读取文件"
+_MAX_LISTED = 50  # names listed per line in CLI output before "等 N 个"
+
+
+@dataclass
+class AgencyCoverage:
+    """One roster entry and the files that came from it (newest first)."""
+
+    entry: object  # toolkit.reading.roster.RosterEntry (name, contact, email, code)
+    reports: list[FileReport] = field(default_factory=list)
+    by_filename: set[str] = field(default_factory=set)  # paths matched by file name only
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def used(self) -> FileReport | None:
+        return self.reports[0] if self.reports else None
+
+    @property
+    def status(self) -> str:
+        if not self.reports:
+            return "未报送"
+        return "重复报送" if len(self.reports) > 1 else "已报送"
+
+
+@dataclass
+class Coverage:
+    agencies: list[AgencyCoverage]  # roster order
+    outside: list[FileReport]  # agency read, not on the roster (名单外)
+    unidentified: list[FileReport]  # no agency read, file name matches no roster name
+
+    @property
+    def missing(self) -> list[AgencyCoverage]:
+        return [a for a in self.agencies if not a.reports]
+
+    @property
+    def submitted(self) -> list[AgencyCoverage]:
+        return [a for a in self.agencies if a.reports]
+
+    @property
+    def duplicates(self) -> list[AgencyCoverage]:
+        return [a for a in self.agencies if len(a.reports) > 1]
+
+    def unused(self) -> set[str]:
+        """Paths of files superseded by a newer return of the same agency."""
+        return {r.path for a in self.duplicates for r in a.reports[1:]}
+
+    def lines(self) -> list[str]:
+        """中文 lines for the command line."""
+        n = len(self.agencies)
+        out = [f"单位名单共 {n} 个单位：已报送 {len(self.submitted)} 个，未报送 {len(self.missing)} 个"
+               f"，重复报送 {len(self.duplicates)} 个；名单外文件 {len(self.outside)} 个"
+               + (f"，无法识别单位的文件 {len(self.unidentified)} 个。" if self.unidentified else "。")]
+        if self.missing:
+            out.append(f"未报送（{len(self.missing)} 个）：" + _listing(a.name for a in self.missing))
+        if self.duplicates:
+            out.append(f"重复报送（{len(self.duplicates)} 个单位，{USED_RULE}）：")
+            for a in self.duplicates:
+                used, rest = a.reports[0], a.reports[1:]
+                out.append(f"  {a.name}：{len(a.reports)} 个文件，采用 {_name(used)}（{_when(used)}）；"
+                           "未采用 " + "、".join(f"{_name(r)}（{_when(r)}）" for r in rest))
+        if self.outside:
+            out.append(f"名单外（{len(self.outside)} 个文件）：" + _listing(
+                f"{_name(r)}（单位名称：{r.agency}）" for r in self.outside))
+        if self.unidentified:
+            out.append(f"无法识别单位（{len(self.unidentified)} 个文件）：" + _listing(
+                f"{_name(r)}（{STATUS_ZH.get(r.status, r.status)}）" for r in self.unidentified))
+        return out
+
+
+def coverage(reports: list[FileReport], roster_entries: list) -> Coverage:
+    """Matches the batch against the roster (see the module notes)."""
+    agencies = [AgencyCoverage(e) for e in roster_entries]
+    by_name: dict[str, AgencyCoverage] = {}
+    for a in agencies:
+        by_name.setdefault(normalize_agency(a.name), a)  # a name listed twice: first wins
+    names = sorted(by_name, key=len, reverse=True)  # longest first for file-name matching
+    outside, unidentified = [], []
+    for report in reports:
+        agency = normalize_agency(report.agency)
+        if agency:
+            if agency in by_name:
+                by_name[agency].reports.append(report)
+            else:
+                outside.append(report)
+            continue
+        stem = normalize_agency(Path(report.path).stem)
+        match = next((n for n in names if n and n in stem), None)
+        if match is None:
+            unidentified.append(report)
+        else:
+            by_name[match].reports.append(report)
+            by_name[match].by_filename.add(report.path)
+    for a in agencies:
+        a.reports.sort(key=_preference, reverse=True)
+    return Coverage(agencies, outside, unidentified)
+
+
+def _mtime(report: FileReport) -> float:
+    try:
+        return os.stat(report.path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _preference(report: FileReport) -> tuple:
+    return preference(report.path, report.status)
+
+
+def preference(path: str, status: str) -> tuple:
+    """Sort key of USED_RULE: of one agency's files, the greatest is the one used (also
+    by `disclosure mail`, which must not send feedback on a file already replaced)."""
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        mtime = 0.0
+    return (status != UNREADABLE, mtime, ANNOTATED_MARK in Path(path).stem, path)
+
+
+def _name(report: FileReport) -> str:
+    return Path(report.path).name
+
+
+def _when(report: FileReport) -> str:
+    t = _mtime(report)
+    stamp = datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M") if t else "时间未知"
+    return f"修改于 {stamp}，{STATUS_ZH.get(report.status, report.status)}"
+
+
+def _listing(items) -> str:
+    items = list(items)
+    shown = "、".join(items[:_MAX_LISTED])
+    return shown + (f" 等 {len(items)} 个" if len(items) > _MAX_LISTED else "")

@@ -1,0 +1,425 @@
+"""A returned workbook, read: which format, whose, which year, and what was typed in
+every figure cell, found by defined name first and by the format's labels otherwise.
+
+Names are trusted only while they still sit beside their labels: a tool that inserts
+or deletes rows without updating names (openpyxl, a sheet rebuilt by copy and paste)
+leaves them pointing at the wrong cells, and such a part is read by its labels (S2).
+A template whose names are gone, or whose figure sheet was hidden, is read but flagged
+(S2); a figure cell merged away or not found is S1.
+
+Nothing here judges the figures (validate.py does); the reader only reports what it
+could not find or what does not fit (structure S1–S3, format F9), and turns a file
+that cannot be read at all into one verdict (F1–F8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pyexpat
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import cache, lru_cache
+from pathlib import Path
+
+from toolkit.common.layout import FEEDBACK_SHEET  # an annotated copy's first sheet
+from toolkit.common.oserrors import why
+from toolkit.formats import spec
+from toolkit.formats.findings import Finding
+from toolkit.reading import locate
+from toolkit.reading.values import Value, classify
+from toolkit.workbook.book import Book, Unreadable, open_book, parse_ref, ref_of
+from toolkit.workbook.limits import Limits
+
+# Errors of the zip and XML layers: a broken file, whichever part they surface in.
+_BROKEN_ZH = {zlib.error: "压缩数据已损坏", zipfile.BadZipFile: "压缩包已损坏或不完整",
+              pyexpat.ExpatError: "XML 格式错误", UnicodeDecodeError: "文字编码错误", EOFError: "文件被截断"}
+_BROKEN = tuple(_BROKEN_ZH)
+
+META_SHEET = "_meta"
+META_PROPERTY = "disclosure."
+META_KEYS = ("format", "agency", "year", "generator", "version", "fingerprint")
+NAMES_THRESHOLD = 0.5  # share of a format's figure names that makes it "our template"
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+@dataclass
+class ReadResult:
+    path: str
+    sha256: str | None = None
+    format_id: str | None = None  # an id, not the Format: results cross process pools
+    read_by: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    meta: dict = field(default_factory=dict)
+    places: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (sheet, A1)
+    values: dict[str, Value] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    unreadable: Finding | None = None
+    checkable: bool = True  # False when the figures must not be judged (wrong format)
+
+    @property
+    def fmt(self) -> spec.Format | None:
+        return spec.get(self.format_id) if self.format_id else None
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_return(path: str | Path, *, limits: Limits | None = None,
+                expect: spec.Format | None = None) -> ReadResult:
+    """Read one return.  Never raises for a bad file: the verdict is in the result."""
+    path = Path(path)
+    result = ReadResult(path=str(path))
+    try:
+        result.sha256 = sha256_of(path)
+        book = open_book(path, limits)
+    except Unreadable as exc:
+        result.unreadable = Finding.of(exc.code, detail=exc.detail)
+        return result
+    except OSError as exc:
+        result.unreadable = Finding.of("F3", detail=f"无法打开文件：{why(exc)}")
+        return result
+    try:
+        _read(book, result, expect)
+    except Unreadable as exc:
+        result.unreadable = Finding.of(exc.code, detail=exc.detail)
+        result.read_by = None  # nothing was read through to the end
+    except _BROKEN as exc:
+        # A broken part read lazily, past toolkit.workbook.book's own guard: still a broken file.
+        result.unreadable = Finding.of("F3", detail=_BROKEN_ZH.get(type(exc), "文件内容已损坏"))
+        result.read_by = None
+    finally:
+        book.close()
+    return result
+
+
+def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
+    result.meta = _meta(book)
+    fmt, by_names = _format_by_names(book)
+    grids = None
+    if fmt is None:
+        grids = _grids(book)
+        fmt, _score, _scores = locate.detect_format(grids, spec.formats().values())
+        if fmt is None:
+            raise Unreadable("F8", "既没有模板的定义名称，也没有年度报告的表格标签")
+    result.format_id = fmt.id
+    stamped = spec.formats().get(result.meta.get("format"))
+    if stamped is not None and stamped.id != fmt.id:
+        result.findings.append(Finding.of("F9", detail=(
+            f"模板标记为{_format_name(stamped)}，但表格内容是{_format_name(fmt)}，请使用下发的模板重新填写")))
+    if expect is not None and expect.id != fmt.id:
+        result.findings.append(Finding.of("F9", detail=(
+            f"本次要求报送{_format_name(expect)}，此文件是{_format_name(fmt)}，请改用正确的模板填写")))
+        result.checkable = False
+
+    # Figures: by defined names, then by labels for whatever names did not lead to, and
+    # for the parts whose named cells no longer sit beside their labels.
+    doubtful = _names_off_labels(book, fmt, by_names)
+    trusted = {k: p for k, p in by_names.items() if fmt.figures[k].part not in doubtful}
+    result.places = dict(trusted)
+    if len(result.places) < len(fmt.figures):
+        grids = grids if grids is not None else _grids(book)
+        located = locate.locate(grids, fmt)
+        for part_key, (sheet, ref, detail) in doubtful.items():
+            keys = [f.key for f in fmt.part_figures(part_key)]
+            if sum(k in located.cells for k in keys) * 2 < len(keys):
+                # The labels do not lead there either: the names are the better guess.
+                result.places.update((k, by_names[k]) for k in keys if k in by_names)
+                trusted.update((k, by_names[k]) for k in keys if k in by_names)
+                how = "按表格标签也找不到此表，已按定义名称读取，请核对"
+            else:
+                how = "可能插入或删除了行列而定义名称未随之更新，已按表格标签读取"
+            result.findings.append(Finding.of("S2", sheet=sheet, cell=ref, detail=f"{detail}，{how}"))
+        for key, place in located.cells.items():
+            result.places.setdefault(key, place)
+        _missing_findings(fmt, result, located)
+        if len(by_names) < len(fmt.figures) and (by_names or result.meta.get("format")):
+            result.findings.append(Finding.of("S2", detail=(
+                f"{len(fmt.figures) - len(by_names)} 个数字格的定义名称缺失或失效，已按表格标签读取")))
+    result.read_by = "names" if len(trusted) == len(fmt.figures) else "labels"
+    _hidden_sheets(book, result)
+    _merged_figures(book, fmt, result)
+    _read_values(book, fmt, result)
+    _read_info(book, fmt, result, grids)
+    if result.year is not None and not fmt.covers(result.year):
+        right = spec.for_year(result.year)
+        result.findings.append(Finding.of("F9", detail=(
+            f"年度为 {result.year} 年的报告应使用{_format_name(right)}，此文件是{_format_name(fmt)}")))
+
+
+def _format_name(fmt: spec.Format) -> str:
+    return f"{fmt.document}格式"
+
+
+def _meta(book: Book) -> dict:
+    """The template stamp: custom properties, else the very hidden meta sheet."""
+    props = {k[len(META_PROPERTY):]: v for k, v in book.custom_properties.items()
+             if k.startswith(META_PROPERTY)}
+    if props.get("format"):
+        return props
+    if any(s.name == META_SHEET for s in book.sheets):
+        cells = book.read_cells(META_SHEET, [f"{c}{r}" for r in range(1, len(META_KEYS) + 1) for c in "AB"])
+        meta = {}
+        for r in range(1, len(META_KEYS) + 1):
+            key, value = cells.get(f"A{r}"), cells.get(f"B{r}")
+            if key is not None and key.value and value is not None and value.value is not None:
+                meta[str(key.value)] = str(value.value)
+        return meta
+    return {}
+
+
+def _format_by_names(book: Book) -> tuple[spec.Format | None, dict[str, tuple[str, str]]]:
+    """The format whose figure names the workbook holds best, with the places they name.
+    Formats share most keys; the names only one of them has decide between them."""
+    held = book.defined_names.keys()
+    best, best_share = None, 0.0
+    for fmt in spec.formats().values():
+        share = len(held & fmt.figures_by_name.keys()) / len(fmt.figures)
+        if share > best_share:
+            best, best_share = fmt, share
+    if best is None or best_share < NAMES_THRESHOLD:
+        return None, {}
+    sheets = {s.name for s in book.sheets}
+    places = {}
+    for f in best.figures.values():
+        target = book.defined_names.get(f.name.lower())
+        if target and target[0] in sheets:
+            places[f.key] = (target[0], target[1].split(":")[0])
+    return best, places
+
+
+LABEL_REACH = 40  # cells searched left of (rows) and above (columns) a named cell
+
+
+@cache
+def _tables(format_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(part key, figure keys in row-major order) of every table of a format."""
+    fmt = spec.get(format_id)
+    return tuple((part.key, tuple(f"{part.key}.{r.key}.{c.key}" for r in table.rows for c in table.columns))
+                 for part in fmt.parts for table in part.tables)
+
+
+@cache
+def _probe(format_id: str, key: str, sheet: str, ref: str) -> tuple[tuple[str, str, tuple[str, ...], str], ...]:
+    """Where the labels of the figure ``key`` named at sheet!ref should be: (sheet, label,
+    cells to search, 中文 where).  Cached: a batch's returns share their names."""
+    f = spec.get(format_id).figures[key]
+    try:
+        row, col = parse_ref(ref)
+    except ValueError:
+        return ()
+    out = []
+    if f.row_label.text:
+        out.append((sheet, f.row_label.text,
+                    tuple(ref_of(row, c) for c in range(max(1, col - LABEL_REACH), col)), "所在行"))
+    out.append((sheet, f.column_label.text,
+                tuple(ref_of(r, col) for r in range(max(1, row - LABEL_REACH), row)), "上方"))
+    return tuple(out)
+
+
+def _names_off_labels(book: Book, fmt: spec.Format, places: dict[str, tuple[str, str]]
+                      ) -> dict[str, tuple[str, str, str]]:
+    """Parts whose named cells do not sit beside their labels: part key -> (sheet, cell,
+    中文 detail) of the first misfit.
+
+    Names follow rows and columns that Excel or WPS insert or delete, but not every tool
+    updates them (openpyxl does not; a sheet rebuilt by copy and paste neither), and then
+    they point at the wrong cells, silently.  Cheap test, run on every file: in each
+    table, the first and the last named figure must have their row label somewhere left
+    of them in their row and their column label somewhere above them in their column.
+    The cells read here are those the figures are read from anyway (one scan per sheet)."""
+    probes = []  # (part key, named ref, sheet, label, refs, where)
+    for part_key, keys in _tables(fmt.id):
+        first = next((k for k in keys if k in places), None)
+        if first is None:
+            continue
+        last = next(k for k in reversed(keys) if k in places)
+        for key in (first, last) if last != first else (first,):
+            sheet, ref = places[key]
+            probes.extend((part_key, ref, *p) for p in _probe(fmt.id, key, sheet, ref))
+    if not probes:
+        return {}
+    wanted: dict[str, list[str]] = {}
+    for sheet, ref in places.values():
+        wanted.setdefault(sheet, []).append(ref)  # read with the labels: one scan, memoised
+    for _part, _ref, sheet, _label, refs, _where in probes:
+        wanted.setdefault(sheet, []).extend(refs)
+    sheets = {s.name for s in book.sheets}
+    cells = {sheet: book.read_cells(sheet, refs) for sheet, refs in wanted.items() if sheet in sheets}
+    doubtful: dict[str, tuple[str, str, str]] = {}
+    for part_key, ref, sheet, label, refs, where in probes:
+        if part_key in doubtful:
+            continue
+        near = cells.get(sheet, {})
+        texts = [c.value for c in map(near.get, refs) if c is not None and isinstance(c.value, str)]
+        if label not in texts and not _has_label(texts, label):
+            doubtful[part_key] = (sheet, ref, (
+                f"第{fmt.part(part_key).number}部分的定义名称指向 {ref}，但它{where}没有表格标签“{label}”"))
+    return doubtful
+
+
+def _has_label(texts: list[str], label: str) -> bool:
+    """The label among these texts, as locate.py compares labels (normalised, or similar)."""
+    want = locate.normalize_label(label)
+    norms = [locate.normalize_label(t) for t in texts]
+    if want in norms:
+        return True
+    if len(want) < locate.FUZZY_MIN_LEN:
+        return False
+    matcher = SequenceMatcher(autojunk=False)
+    matcher.set_seq2(want)
+    for norm in norms:
+        matcher.set_seq1(norm)
+        if matcher.real_quick_ratio() >= locate.FUZZY_MIN and matcher.ratio() >= locate.FUZZY_MIN:
+            return True
+    return False
+
+
+def _hidden_sheets(book: Book, result: ReadResult) -> None:
+    """A sheet of figures the agency hid: read as usual, but a reviewer would not see it."""
+    used = {sheet for sheet, _ref in result.places.values()}
+    for s in book.sheets:
+        if s.name in used and s.state != "visible":
+            result.findings.append(Finding.of("S2", sheet=s.name, detail=(
+                f"工作表“{s.name}”被隐藏，已照常读取其中的数字，请核对")))
+
+
+def _grids(book: Book) -> dict[str, "locate.Grid"]:
+    return locate.grids_from_book(book, skip=(META_SHEET, FEEDBACK_SHEET))
+
+
+def _missing_findings(fmt: spec.Format, result: ReadResult, located) -> None:
+    missing = [k for k in fmt.figures if k not in result.places]
+    if not missing:
+        return
+    by_part: dict[str, list[str]] = {}
+    for key in missing:
+        by_part.setdefault(fmt.figures[key].part, []).append(key)
+    for part_key, keys in by_part.items():
+        part = fmt.part(part_key)
+        if len(keys) == len(fmt.part_figures(part_key)):
+            # A whole table gone is one finding, not one per cell.
+            result.findings.append(Finding.of(
+                "S1", sheet=part.sheet, label=part.title,
+                detail="整张表格都找不到（工作表被删除或表格标签被改写）"))
+            continue
+        for key in keys:
+            found = Finding.of("S1", figure=fmt.figures[key],
+                               detail=located.missing.get(key, "定义名称和表格标签都找不到此格"))
+            found.cell = None  # the template's cell means nothing in this file
+            result.findings.append(found)
+
+
+def _merged_figures(book: Book, fmt: spec.Format, result: ReadResult) -> None:
+    """A figure cell swallowed by a merge (not the template's own) holds no value."""
+    swallowed = {sheet: _swallowed(tuple(book.merged_ranges(sheet)))
+                 for sheet in {place[0] for place in result.places.values()}}
+    for key, (sheet, ref) in list(result.places.items()):
+        rng = swallowed[sheet].get(ref)
+        if rng is not None:
+            del result.places[key]
+            result.findings.append(Finding.of(
+                "S1", figure=fmt.figures[key], sheet=sheet, cell=ref,
+                detail=f"数字格 {ref} 被合并进了 {rng}，请取消合并后分别填写"))
+
+
+@lru_cache(maxsize=64)
+def _swallowed(ranges: tuple[str, ...]) -> dict[str, str]:
+    """Cells hidden under a merge (all but its top-left) -> the merge.  Every return made
+    from one template has the same merges: worked out once."""
+    out = {}
+    for rng in ranges:
+        area = spec.Area.parse(rng)
+        for col in range(area.min_col, area.max_col + 1):
+            for row in range(area.min_row, area.max_row + 1):
+                if (col, row) != (area.min_col, area.min_row):
+                    out[spec.Area(col, row, col, row).ref] = rng
+    return out
+
+
+def _read_values(book: Book, fmt: spec.Format, result: ReadResult) -> None:
+    by_sheet: dict[str, list[str]] = {}
+    for key, (sheet, ref) in result.places.items():
+        by_sheet.setdefault(sheet, []).append(ref)
+    raw = {sheet: book.read_cells(sheet, refs) for sheet, refs in by_sheet.items()}
+    for key, (sheet, ref) in result.places.items():
+        result.values[key] = classify(raw[sheet].get(ref), fmt.figures[key].kind)
+
+
+def _read_info(book: Book, fmt: spec.Format, result: ReadResult, grids) -> None:
+    """Agency and year: the agency block (by name, else by its labels), then the stamp."""
+    typed: dict[str, object] = {}
+    places = {}
+    for f in fmt.info.fields:
+        target = book.defined_names.get(f.name.lower())
+        if target:
+            places[f.key] = (target[0], target[1].split(":")[0])
+    sheets = {s.name for s in book.sheets}
+    by_sheet: dict[str, list[str]] = {}
+    for sheet, ref in places.values():
+        by_sheet.setdefault(sheet, []).append(ref)
+    cells = {sheet: book.read_cells(sheet, refs) for sheet, refs in by_sheet.items() if sheet in sheets}
+    for key, (sheet, ref) in places.items():
+        cell = cells.get(sheet, {}).get(ref)
+        typed[key] = cell.value if cell is not None else None
+    if not places:
+        grids = grids if grids is not None else _grids(book)
+        typed.update(_info_by_labels(grids, fmt))
+    agency = _text(typed.get("agency"))
+    year = parse_year(typed.get("year"))
+    stamped_agency, stamped_year = _text(result.meta.get("agency")), parse_year(result.meta.get("year"))
+    result.agency = agency or stamped_agency
+    result.year = year or stamped_year
+    label = fmt.info.field
+    if not result.agency:
+        result.findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=f"未填写{label('agency').text}"))
+    if result.year is None:
+        result.findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=f"未填写{label('year').text}"))
+    if agency and stamped_agency and agency != stamped_agency:
+        result.findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=(
+            f"{label('agency').text}填为“{agency}”，与模板下发给的“{stamped_agency}”不一致，请核实")))
+
+
+def _info_by_labels(grids, fmt: spec.Format) -> dict[str, object]:
+    """Agency block without names: the first non-empty cell right of a field's label,
+    or the text after the label in the same cell (“单位名称：某某局”)."""
+    wanted = {locate.normalize_label(f.text): f.key for f in fmt.info.fields}
+    found: dict[str, object] = {}
+    for grid in grids.values():
+        for (row, col), text in sorted(grid.texts.items()):
+            norm = locate.normalize_label(text)
+            for label, key in wanted.items():
+                if key in found or not norm.startswith(label):
+                    continue
+                rest = norm[len(label):].lstrip(":：")
+                if rest:
+                    found[key] = rest
+                    continue
+                right = [grid.texts[(row, c)] for c in range(col + 1, col + 8) if (row, c) in grid.texts]
+                if right:
+                    found[key] = right[0]
+    return found
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().strip("\u3000\u00a0")
+    return text or None
+
+
+def parse_year(value) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value) if 1990 < value < 2200 and float(value).is_integer() else None
+    m = _YEAR.search(str(value))
+    return int(m.group(0)) if m else None
