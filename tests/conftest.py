@@ -60,3 +60,10 @@ def reading(request, monkeypatch) -> str:
 
         monkeypatch.setattr(ooxml, "FAST_MAX", -1)
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def _private_ledger(tmp_path, monkeypatch):
+    """Commands record into a ledger (disclosure.db in the current folder by default):
+    each test gets its own, never one in the repository."""
+    monkeypatch.setenv("DISCLOSURE_LEDGER", str(tmp_path / "disclosure.db"))

@@ -15,3 +15,12 @@ def test_import_linter_contract_is_kept():
                           env={"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent)})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "1 kept, 0 broken" in done.stdout
+
+
+def test_the_ledger_is_a_low_stage():
+    """The ledger records plain data: it sits beside workbook and template, above formats,
+    so every command above can record into it and it imports none of them."""
+    import tomllib
+
+    layers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]["layers"]
+    assert layers[-3:] == ["workbook | template | ledger", "formats", "common"]

@@ -43,9 +43,10 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
         workers: int | None = None, roster: str | os.PathLike | None = None,
         previous: Iterable[str | os.PathLike] | None = None, limits: Limits | None = None,
         expect: spec.Format | None = None, annotate: bool = True,
-        progress: Callable[[int, int], None] | None = None) -> Batch:
+        progress: Callable[[int, int], None] | None = None, ledger=None) -> Batch:
     """Check every return under ``paths``; write findings.json, annotated copies and
-    汇总.xlsx into ``outdir`` (none when ``outdir`` is None)."""
+    汇总.xlsx into ``outdir`` (none when ``outdir`` is None); record the verdicts in
+    ``ledger`` (a toolkit.ledger.Ledger) when given."""
     outdir = Path(outdir) if outdir is not None else None
     if outdir is not None:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -64,10 +65,30 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
         from toolkit.outputs.coverage import coverage
         from toolkit.reading.roster import read_roster
 
-        batch.coverage = coverage(batch.reports, read_roster(roster))
+        entries = read_roster(roster)
+        batch.coverage = coverage(batch.reports, entries)
+        if ledger is not None:
+            ledger.record_roster(entries)
+    if ledger is not None:
+        record(ledger, batch)
     if outdir is not None:
         write_outputs(batch, annotate=annotate, workers=workers)
     return batch
+
+
+def record(ledger, batch: Batch) -> int:
+    """The check's verdicts and findings into the ledger, in one transaction.  A file's
+    agency is its roster name when the roster matched it; files an agency replaced are
+    recorded as not used."""
+    agency_of, unused = {}, set()
+    if batch.coverage is not None:
+        for a in batch.coverage.agencies:
+            agency_of.update(dict.fromkeys((r.path for r in a.reports), a.name))
+        unused = batch.coverage.unused()
+    verdicts = [dict(path=str(Path(r.path).resolve()), sha256=r.sha256, agency=agency_of.get(r.path, r.agency),
+                     status=r.status, errors=r.errors, warnings=r.warnings, used=r.path not in unused,
+                     findings=[f.to_json() for f in r.findings]) for r in batch.reports]
+    return ledger.record_check(str(batch.outdir.resolve()) if batch.outdir else None, verdicts)
 
 
 def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = None) -> None:

@@ -15,6 +15,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from toolkit.cli.ledger_option import LedgerOption, open_ledger
 from toolkit.formats import spec
 from toolkit.formats.catalogue import SEVERITY_ZH, rules
 from toolkit.formats.findings import STATUS_ZH
@@ -38,6 +39,7 @@ def check(
     max_mb: float | None = typer.Option(None, "--max-mb", help="单个文件大小上限（MB）"),
     seconds: float | None = typer.Option(None, "--seconds", help="单个文件处理时间上限（秒）"),
     annotate: bool = typer.Option(True, "--annotate/--no-annotate", help="是否生成批注文件"),
+    ledger: LedgerOption = None,
 ) -> None:
     from toolkit.outputs.check import collect, run
 
@@ -59,8 +61,9 @@ def check(
         console.print("没有找到要校验的文件（.xlsx .xlsm .xls .et）。")
         raise typer.Exit(1)
     expect = spec.get(format_id) if format_id else None
+    book = open_ledger(ledger)
     kwargs = dict(workers=workers, roster=roster, previous=previous, limits=limits, expect=expect,
-                  annotate=annotate)
+                  annotate=annotate, ledger=book)
     from toolkit.reading.roster import RosterError
 
     try:
@@ -74,6 +77,8 @@ def check(
     except RosterError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2)
+    finally:
+        book.close()
     print_batch(console, batch, detailed=len(files) <= FEW)
     raise typer.Exit(0 if batch.ok else 1)
 

@@ -1,0 +1,22 @@
+"""The --ledger option every command that records shares, and opening the ledger with a
+中文 verdict instead of a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from toolkit.ledger import DEFAULT_NAME, ENV_VAR, Ledger, LedgerError, ledger_path
+
+LedgerOption = Annotated[Optional[Path], typer.Option(
+    "--ledger", help=f"台账文件（SQLite；默认为环境变量 {ENV_VAR}，否则当前文件夹的 {DEFAULT_NAME}）")]
+
+
+def open_ledger(option: Path | None) -> Ledger:
+    try:
+        return Ledger(ledger_path(option))
+    except LedgerError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
