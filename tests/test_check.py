@@ -146,8 +146,9 @@ def test_R3_row_total(blank_return, tmp_path, base_figures):
     (f,) = report.findings
     right = base_figures["p3.open.total"]
     assert f.expected == right and f.value == right + 1
-    assert f.message.startswith(f"本行总计应为 {int(right)}（自然人 ")
-    assert f.message.endswith(f"），填报为 {int(right) + 1}")
+    # The sum and the total disagree: both are to be checked, the total is not blamed.
+    assert f.message.startswith(f"本行各项之和为 {int(right)}（自然人 ")
+    assert f.message.endswith(f"），与总计 {int(right) + 1} 不符，请核对各项和总计")
 
 
 def test_R4_column_total(blank_return, tmp_path, base_figures):
@@ -158,6 +159,8 @@ def test_R4_column_total(blank_return, tmp_path, base_figures):
     (f,) = report.findings
     assert f.expected == base_figures["p3.result_total.natural"] + 1
     assert "（一）予以公开" in f.message
+    assert f.message.startswith(f"本列各项之和为 {int(f.expected)}（")
+    assert f.message.endswith(f"），与（七）总计 {int(f.value)} 不符，请核对各项和（七）总计")
 
 
 def test_R1_balance(blank_return, tmp_path, base_figures):
@@ -167,13 +170,17 @@ def test_R1_balance(blank_return, tmp_path, base_figures):
     (f,) = report.findings
     assert f.expected == base_figures["p3.carry_forward.business"]
     assert f.row == "四、结转下年度继续办理" and f.column == "申请人情况 法人或其他组织 商业企业"
+    assert f.message.startswith("本列勾稽关系不成立：一 ")
+    assert f.message.endswith("两者应相等，请核对这几项") and "应为" not in f.message
 
 
 def test_R5_review_total(blank_return, tmp_path, base_figures):
     fill(blank_return, _bump(base_figures, "p4.cases.after_corrected"))
     report = run_one(blank_return, tmp_path)
     assert flagged(report) == [(P4, "O5", "R5", "error")]
-    assert report.findings[0].message.startswith("行政诉讼 复议后起诉 总计应为")
+    message = report.findings[0].message
+    assert message.startswith("行政诉讼 复议后起诉：各项之和为 ")
+    assert message.endswith(" 不符，请核对各项和总计") and "应为" not in message
 
 
 def test_sums_over_a_non_number_are_not_checkable(blank_return, tmp_path, base_figures):
@@ -182,7 +189,7 @@ def test_sums_over_a_non_number_are_not_checkable(blank_return, tmp_path, base_f
     fill(blank_return, values)
     report = run_one(blank_return, tmp_path)
     assert flagged(report) == [(P3, "D7", "R6.nil", "error")]
-    assert "R3、R4暂无法核对" in report.findings[0].message.replace(" ", "")
+    assert report.findings[0].message.endswith("；本行总计、本列（七）总计暂无法核对")
 
 
 PARTS_3_4 = [k for k in FMT.figures if k.startswith(("p3.", "p4."))]
@@ -299,4 +306,4 @@ def test_a_negative_count_is_reported_once(blank_return, tmp_path, base_figures)
     fill(blank_return, values)
     report = run_one(blank_return, tmp_path)
     assert flagged(report) == [(P3, "D7", "R6.negative", "error")]
-    assert report.findings[0].message.endswith("涉及此格的R3、R4暂无法核对")
+    assert report.findings[0].message.endswith("；本行总计、本列（七）总计暂无法核对")

@@ -30,7 +30,7 @@ def test_check_exit_codes_and_output(template_2021, tmp_path):
 
     failed = disclosure("check", good, bad, "-o", tmp_path / "out2")
     assert failed.returncode == 1
-    assert "J7" in failed.stdout and "R3" in failed.stdout and "本行总计应为" in failed.stdout
+    assert "J7" in failed.stdout and "R3" in failed.stdout and "本行各项之和为" in failed.stdout
     assert (tmp_path / "out2" / "findings.json").is_file()
     assert (tmp_path / "out2" / "汇总.xlsx").is_file()
 

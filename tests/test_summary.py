@@ -92,7 +92,7 @@ def test_summary_rows_links_figures_charts(batch, tmp_path):
     ]
     assert ws.cell(5, 2).data_type == "s"  # the formula-looking name stays text
     problems = rows[1][7]
-    assert problems.startswith(f"{FIG['p3.received.total'].sheet} {FIG['p3.received.total'].cell}：本行总计应为 12")
+    assert problems.startswith(f"{FIG['p3.received.total'].sheet} {FIG['p3.received.total'].cell}：本行各项之和为 ")
     assert problems.count("；") == 3 and problems.endswith("……等共 4 项")
     assert rows[0][8] == "无需修改"
     assert "无法读取" in rows[2][8]

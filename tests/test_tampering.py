@@ -404,8 +404,8 @@ def test_dates_and_booleans_typed(blank_return, tmp_path, good_returns, figures_
                         ("R6.date", "error", P3.sheet, FMT.figures[date_key].cell),
                         ("R6.bool", "error", P4.sheet, FMT.figures[bool_key].cell)]
     assert [f.value for f in r.findings] == ["2025-01-31", "2025-01-31", "FALSE"]
-    assert r.findings[1].message == "此格是日期 2025-01-31，请填写数字；涉及此格的R3、R4暂无法核对"
-    assert r.findings[2].message == "此格是逻辑值 FALSE，请填写数字；涉及此格的R5暂无法核对"
+    assert r.findings[1].message == "此格是日期 2025-01-31，请填写数字；本行总计、本列（七）总计暂无法核对"
+    assert r.findings[2].message == "此格是逻辑值 FALSE，请填写数字；行政复议总计暂无法核对"
 
 
 # ------------------------------------------------------------------ formats

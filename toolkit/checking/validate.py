@@ -19,11 +19,13 @@ import pandera.pandas as pa
 
 from toolkit.checking import schemas
 from toolkit.formats import spec
-from toolkit.formats.catalogue import _show
+from toolkit.formats.catalogue import _show, phrase, rule
 from toolkit.formats.findings import Finding
 from toolkit.reading.reader import ReadResult
 from toolkit.reading.values import CLASS_RULES, CODE
 
+BLANK_CODES = [CODE["blank"], CODE["whitespace"]]
+UNFILLED = "R6.unfilled"  # every figure blank: the template came back untouched
 CHUNK = 1000  # files per pandera call: memory stays flat in the batch size
 
 
@@ -39,17 +41,26 @@ def _equations(format_id: str) -> dict[tuple[str, str], spec.Equation]:
 
 
 @cache
-def _touching(format_id: str) -> dict[str, list[str]]:
-    """figure key -> rules of the equations that read it (for 'not checkable')."""
+def _touching(format_id: str) -> dict[str, str]:
+    """figure key -> what a non-number there leaves unchecked, in words ("；本行总计、
+    本列（七）总计暂无法核对"): agencies read it, so never the rules' IDs."""
+    fmt = spec.get(format_id)
     touching: dict[str, list[str]] = {}
-    for eq in spec.get(format_id).equations:
+    for eq in fmt.equations:
         if eq.needs_last_year:
             continue
+        what = rule(eq.rule).render_unchecked(**label_fields(fmt.figures[eq.anchor]))
         for key in eq.keys:
-            rules = touching.setdefault(key, [])
-            if eq.rule not in rules:
-                rules.append(eq.rule)
-    return touching
+            said = touching.setdefault(key, [])
+            if what not in said:
+                said.append(what)
+    return {key: phrase("unchecked", what="、".join(said)) for key, said in touching.items()}
+
+
+def label_fields(figure: spec.Figure) -> dict[str, str]:
+    """The words of a figure's place that messages use: {row}, {column}, {group}."""
+    return dict(row=figure.row_label.text, column=figure.column_label.text,
+                group=" ".join(figure.column_label.path))
 
 
 def validate(results: Sequence[ReadResult], *, previous: dict[int, dict[str, float]] | None = None,
@@ -119,12 +130,16 @@ def _validate_chunk(format_id, results, positions, out, previous, previous_sourc
     touching = _touching(format_id)
 
     def blocked(finding: Finding, key: str) -> Finding:
-        rules = touching.get(key)
-        if rules:
-            finding.message += f"；涉及此格的{'、'.join(rules)}暂无法核对"
+        finding.message += touching.get(key, "")
         return finding
 
+    # A template returned untouched is one finding, not one per figure.
+    unfilled = set(cls_frame.index[cls_frame.isin(BLANK_CODES).all(axis=1)])
+    for i in unfilled:
+        out[i].append(Finding.of(UNFILLED, detail=len(fmt.figures)))
     for i, key, _check in _failures(values_schema, cls_frame):
+        if i in unfilled:
+            continue
         r = results[i]
         v = r.values[key]
         sheet, cell = r.places[key]
@@ -135,6 +150,8 @@ def _validate_chunk(format_id, results, positions, out, previous, previous_sourc
     # over it are not checkable, as over a cell that is not a number.
     sums_frame = num_frame.copy()
     for i, key, check in _failures(figures_schema, num_frame):
+        if i in unfilled:
+            continue
         r = results[i]
         sheet, cell = r.places[key]
         finding = Finding.of(check.statistics["rule"], figure=fmt.figures[key], sheet=sheet, cell=cell,
@@ -146,6 +163,8 @@ def _validate_chunk(format_id, results, positions, out, previous, previous_sourc
 
     equations = _equations(format_id)
     for i, key, check in _failures(sums_schema, sums_frame):
+        if i in unfilled:
+            continue
         r = results[i]
         sheet, cell = r.places[key]
         eq = equations[(check.statistics["rule"], key)]
@@ -215,7 +234,6 @@ def _equation_finding(fmt, eq: spec.Equation, row: pd.Series, figure: spec.Figur
         lhs_sum=_show(float(left)),
         rhs_sum=_show(float(right)),
         previous=previous or "",
+        **label_fields(figure),
     )
-    if eq.rule == "R1":
-        fields["label"] = figure.row_label.text
     return Finding.of(eq.rule, figure=figure, sheet=sheet, cell=cell, value=value, expected=expected, **fields)

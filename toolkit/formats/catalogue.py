@@ -23,6 +23,7 @@ class Rule:
     description: str
     message: str
     checked: bool = True
+    unchecked: str | None = None  # over sums: what a cell that is not a number leaves unchecked
 
     @property
     def placeholders(self) -> set[str]:
@@ -30,9 +31,19 @@ class Rule:
 
     def render(self, **fields) -> str:
         """The message with its placeholders filled; a missing field renders empty."""
-        values = {name: "" for name in self.placeholders}
-        values.update({k: _show(v) for k, v in fields.items()})
-        return self.message.format(**values)
+        return _fill(self.message, fields)
+
+    def render_unchecked(self, **fields) -> str:
+        """What this rule cannot check when a cell it reads is not a number, said in the
+        words of that cell's row or column (“本行总计”), never by the rule's ID."""
+        return _fill(self.unchecked or self.title, fields)
+
+
+def _fill(template: str, fields: dict) -> str:
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    values = {name: "" for name in names}
+    values.update({k: _show(v) for k, v in fields.items()})
+    return template.format(**values)
 
 
 def _show(value) -> str:
@@ -42,9 +53,18 @@ def _show(value) -> str:
 
 
 @cache
+def _data() -> dict:
+    return yaml.safe_load((TEMPLATES_DIR / "rules.yaml").read_text(encoding="utf-8"))
+
+
+@cache
 def rules() -> dict[str, Rule]:
-    data = yaml.safe_load((TEMPLATES_DIR / "rules.yaml").read_text(encoding="utf-8"))
-    return {rid: Rule(id=rid, **fields) for rid, fields in data["rules"].items()}
+    return {rid: Rule(id=rid, **fields) for rid, fields in _data()["rules"].items()}
+
+
+def phrase(name: str, **fields) -> str:
+    """A sentence part of the catalogue's ``phrases`` with its placeholders filled."""
+    return _fill(_data()["phrases"][name], fields)
 
 
 def rule(rule_id: str) -> Rule:

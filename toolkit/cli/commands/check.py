@@ -13,7 +13,9 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from toolkit.cli.ledger_option import LedgerOption, open_ledger
 from toolkit.formats import spec
@@ -118,11 +120,13 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
 
 
 def rules_command() -> None:
+    """The catalogue in full, one rule per paragraph: 中文 has no spaces to wrap at, so a
+    table column cuts long descriptions with "…"; folded text under a heading line does
+    not, at any width and when piped."""
     console = Console()
-    table = Table(title="校验规则", show_lines=False)
-    for title in ("编号", "严重程度", "名称", "说明"):
-        table.add_column(title)
+    console.print("[bold]校验规则[/bold]（编号、严重程度、名称，下一行是说明）")
     for r in rules().values():
         note = "" if r.checked else "（不单独报告）"
-        table.add_row(r.id, SEVERITY_ZH[r.severity], r.title, r.description + note)
-    console.print(table)
+        console.print()
+        console.print(Text(f"{r.id}  {SEVERITY_ZH[r.severity]}  {r.title}", style="bold"))
+        console.print(Padding(Text(r.description + note, overflow="fold"), (0, 0, 0, 4)))
