@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import yaml
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "workbook_templates"
+from toolkit.common.resources import data_dir
+
+# The shipped format data: workbook_templates/ (the data package toolkit.formats.data).
+TEMPLATES_DIR = data_dir("toolkit.formats.data", "workbook_templates")
+# More folders of gov-*.yaml formats, os.pathsep-separated: a format year added as data,
+# without a release (and the tests' synthetic formats).
+FORMATS_ENV = "DISCLOSURE_FORMATS"
 
 KINDS = ("count", "amount_wan", "signed_count")
 
@@ -188,7 +196,7 @@ class Format:
     figures: dict[str, Figure]  # in template order: part, table, row, column
     equations: tuple[Equation, ...]
     key_figures: tuple[str, ...]
-    source: Path
+    source: Traversable
     info: Info
     figures_by_name: dict[str, Figure] = field(repr=False, default_factory=dict)
 
@@ -269,7 +277,7 @@ def _expand_checks(raw_checks: list[dict], parts: dict[str, Part]) -> tuple[Equa
     return tuple(equations)
 
 
-def _load(path: Path) -> Format:
+def _load(path: Traversable) -> Format:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     prefix = data["name_prefix"]
     parts: dict[str, Part] = {}
@@ -345,16 +353,31 @@ def _load(path: Path) -> Format:
     return fmt
 
 
-@cache
 def formats() -> dict[str, Format]:
-    """Every format in workbook_templates/, newest first."""
-    loaded = [_load(p) for p in sorted(TEMPLATES_DIR.glob("gov-*.yaml"))]
-    loaded.sort(key=lambda f: f.years[0], reverse=True)
-    return {f.id: f for f in loaded}
+    """Every format (shipped, then the folders named by $DISCLOSURE_FORMATS) by id,
+    newest first.  The order is a listing order: no reader breaks a tie by it."""
+    return _formats(os.environ.get(FORMATS_ENV, ""))
+
+
+@cache
+def _formats(extra: str) -> dict[str, Format]:
+    folders = [TEMPLATES_DIR, *(Path(p) for p in extra.split(os.pathsep) if p.strip())]
+    loaded: dict[str, Format] = {}
+    for folder in folders:
+        for path in sorted((p for p in folder.iterdir() if _is_format(p.name)), key=lambda p: p.name):
+            fmt = _load(path)
+            if fmt.id in loaded:
+                raise ValueError(f"{path}: format id {fmt.id!r} is already defined by {loaded[fmt.id].source}")
+            loaded[fmt.id] = fmt
+    return dict(sorted(loaded.items(), key=lambda item: item[1].years[0], reverse=True))
+
+
+def _is_format(name: str) -> bool:
+    return name.startswith("gov-") and name.endswith(".yaml")
 
 
 def get(format_id: str | None = None) -> Format:
-    """A format by id; the newest when no id is given."""
+    """A format by id; the newest when no id is given (what a new template defaults to)."""
     all_formats = formats()
     if format_id is None:
         return next(iter(all_formats.values()))
@@ -362,8 +385,9 @@ def get(format_id: str | None = None) -> Format:
 
 
 def for_year(year: int) -> Format:
-    """The format in force for reports on ``year``."""
-    for fmt in formats().values():
-        if fmt.covers(year):
-            return fmt
+    """The format in force for reports on ``year``: of the formats whose years cover it,
+    the one that came into force last (a later format supersedes an open-ended one)."""
+    covering = [fmt for fmt in formats().values() if fmt.covers(year)]
+    if covering:
+        return max(covering, key=lambda fmt: fmt.years[0])
     return get()

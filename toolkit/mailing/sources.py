@@ -15,6 +15,7 @@ from pathlib import Path, PurePath
 from toolkit.common.agency import normalize_agency
 from toolkit.common.layout import FINDINGS_JSON
 from toolkit.common.oserrors import why
+from toolkit.formats import stamp
 from toolkit.mailing.transport import MailError
 from toolkit.reading.roster import RosterEntry
 
@@ -126,8 +127,8 @@ class TemplateFile:
 
 
 def find_templates(directory: Path) -> tuple[list[TemplateFile], list[str]]:
-    """Every workbook directly in ``directory`` with its stamp (very hidden ``_meta``
-    sheet, else the ``disclosure.*`` custom properties); -> (templates, 中文 problems)."""
+    """Every workbook directly in ``directory`` with its stamp (toolkit.formats.stamp);
+    -> (templates, 中文 problems)."""
     if not directory.is_dir():
         raise MailError(f"找不到模板文件夹：{directory}")
     found, problems = [], []
@@ -154,16 +155,15 @@ def read_stamp(path: Path) -> dict[str, str]:
 
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        stamp: dict[str, str] = {}
-        if "_meta" in wb.sheetnames:
-            for row in wb["_meta"].iter_rows(min_col=1, max_col=2, values_only=True):
-                if row and row[0] not in (None, "") and len(row) > 1 and row[1] not in (None, ""):
-                    stamp[str(row[0]).strip()] = str(row[1]).strip()
-        for prop in getattr(wb, "custom_doc_props", None) or []:
-            name = str(getattr(prop, "name", ""))
-            if name.startswith("disclosure.") and getattr(prop, "value", None) not in (None, ""):
-                stamp.setdefault(name.removeprefix("disclosure."), str(prop.value).strip())
-        return stamp
+        props = {str(getattr(p, "name", "")): getattr(p, "value", None)
+                 for p in getattr(wb, "custom_doc_props", None) or []}
+
+        def rows():
+            if stamp.SHEET not in wb.sheetnames:
+                return ()
+            return wb[stamp.SHEET].iter_rows(min_col=1, max_col=2, values_only=True)
+
+        return stamp.read(props, rows)
     finally:
         wb.close()
 

@@ -32,9 +32,10 @@ Tolerance rules
    as its ratio).  ``detect_format`` ranks formats by fit: per part, found labels /
    (labels + unexplained texts inside the located table), averaged over the parts, so a
    label the format lacks counts against it; no format when the best fit is below
-   ``DETECT_MIN`` (one whole part alone fits 1/3).  Ties go to the format listed first
-   (spec.formats() lists the newest first): a return holding only part 四, the same in
-   2019 and 2021, cannot tell its year by labels.
+   ``DETECT_MIN`` (one whole part alone fits 1/3).  Ties go to the format listed first:
+   the reader lists them in its order of preference (stamp, then year; see
+   toolkit.reading.identity), since a return holding only part 四, the same in 2019 and
+   2021, cannot tell its format by labels.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import pyexpat
-import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -26,9 +25,9 @@ from pathlib import Path
 
 from toolkit.common.layout import FEEDBACK_SHEET  # an annotated copy's first sheet
 from toolkit.common.oserrors import why
-from toolkit.formats import spec
+from toolkit.formats import spec, stamp
 from toolkit.formats.findings import Finding
-from toolkit.reading import locate
+from toolkit.reading import agency_block, identity, locate
 from toolkit.reading.values import Value, classify
 from toolkit.workbook.book import Book, Unreadable, open_book, parse_ref, ref_of
 from toolkit.workbook.limits import Limits
@@ -38,11 +37,6 @@ _BROKEN_ZH = {zlib.error: "压缩数据已损坏", zipfile.BadZipFile: "压缩�
               pyexpat.ExpatError: "XML 格式错误", UnicodeDecodeError: "文字编码错误", EOFError: "文件被截断"}
 _BROKEN = tuple(_BROKEN_ZH)
 
-META_SHEET = "_meta"
-META_PROPERTY = "disclosure."
-META_KEYS = ("format", "agency", "year", "generator", "version", "fingerprint")
-NAMES_THRESHOLD = 0.5  # share of a format's figure names that makes it "our template"
-_YEAR = re.compile(r"(19|20)\d\d")
 
 
 @dataclass
@@ -102,12 +96,16 @@ def read_return(path: str | Path, *, limits: Limits | None = None,
 
 
 def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
-    result.meta = _meta(book)
-    fmt, by_names = _format_by_names(book)
+    result.meta = identity.read_stamp(book)
+    year = identity.year_hint(book, result.meta)
+    order = identity.preference(result.meta, year, expect)
+    fmt, by_names = identity.by_names(book, order)
     grids = None
     if fmt is None:
         grids = _grids(book)
-        fmt, _score, _scores = locate.detect_format(grids, spec.formats().values())
+        if year is None and (year := identity.year_by_labels(grids)) is not None:
+            order = identity.preference(result.meta, year, expect)
+        fmt = identity.by_labels(grids, order)
         if fmt is None:
             raise Unreadable("F8", "既没有模板的定义名称，也没有年度报告的表格标签")
     result.format_id = fmt.id
@@ -148,7 +146,9 @@ def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
     _hidden_sheets(book, result)
     _merged_figures(book, fmt, result)
     _read_values(book, fmt, result)
-    _read_info(book, fmt, result, grids)
+    fields = agency_block.typed(book, fmt, lambda: grids if grids is not None else _grids(book))
+    result.agency, result.year, found = agency_block.agency_and_year(fields, result.meta, fmt)
+    result.findings.extend(found)
     if result.year is not None and not fmt.covers(result.year):
         right = spec.for_year(result.year)
         result.findings.append(Finding.of("F9", detail=(
@@ -157,43 +157,6 @@ def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
 
 def _format_name(fmt: spec.Format) -> str:
     return f"{fmt.document}格式"
-
-
-def _meta(book: Book) -> dict:
-    """The template stamp: custom properties, else the very hidden meta sheet."""
-    props = {k[len(META_PROPERTY):]: v for k, v in book.custom_properties.items()
-             if k.startswith(META_PROPERTY)}
-    if props.get("format"):
-        return props
-    if any(s.name == META_SHEET for s in book.sheets):
-        cells = book.read_cells(META_SHEET, [f"{c}{r}" for r in range(1, len(META_KEYS) + 1) for c in "AB"])
-        meta = {}
-        for r in range(1, len(META_KEYS) + 1):
-            key, value = cells.get(f"A{r}"), cells.get(f"B{r}")
-            if key is not None and key.value and value is not None and value.value is not None:
-                meta[str(key.value)] = str(value.value)
-        return meta
-    return {}
-
-
-def _format_by_names(book: Book) -> tuple[spec.Format | None, dict[str, tuple[str, str]]]:
-    """The format whose figure names the workbook holds best, with the places they name.
-    Formats share most keys; the names only one of them has decide between them."""
-    held = book.defined_names.keys()
-    best, best_share = None, 0.0
-    for fmt in spec.formats().values():
-        share = len(held & fmt.figures_by_name.keys()) / len(fmt.figures)
-        if share > best_share:
-            best, best_share = fmt, share
-    if best is None or best_share < NAMES_THRESHOLD:
-        return None, {}
-    sheets = {s.name for s in book.sheets}
-    places = {}
-    for f in best.figures.values():
-        target = book.defined_names.get(f.name.lower())
-        if target and target[0] in sheets:
-            places[f.key] = (target[0], target[1].split(":")[0])
-    return best, places
 
 
 LABEL_REACH = 40  # cells searched left of (rows) and above (columns) a named cell
@@ -293,7 +256,7 @@ def _hidden_sheets(book: Book, result: ReadResult) -> None:
 
 
 def _grids(book: Book) -> dict[str, "locate.Grid"]:
-    return locate.grids_from_book(book, skip=(META_SHEET, FEEDBACK_SHEET))
+    return locate.grids_from_book(book, skip=(stamp.SHEET, FEEDBACK_SHEET))
 
 
 def _missing_findings(fmt: spec.Format, result: ReadResult, located) -> None:
@@ -352,74 +315,3 @@ def _read_values(book: Book, fmt: spec.Format, result: ReadResult) -> None:
     raw = {sheet: book.read_cells(sheet, refs) for sheet, refs in by_sheet.items()}
     for key, (sheet, ref) in result.places.items():
         result.values[key] = classify(raw[sheet].get(ref), fmt.figures[key].kind)
-
-
-def _read_info(book: Book, fmt: spec.Format, result: ReadResult, grids) -> None:
-    """Agency and year: the agency block (by name, else by its labels), then the stamp."""
-    typed: dict[str, object] = {}
-    places = {}
-    for f in fmt.info.fields:
-        target = book.defined_names.get(f.name.lower())
-        if target:
-            places[f.key] = (target[0], target[1].split(":")[0])
-    sheets = {s.name for s in book.sheets}
-    by_sheet: dict[str, list[str]] = {}
-    for sheet, ref in places.values():
-        by_sheet.setdefault(sheet, []).append(ref)
-    cells = {sheet: book.read_cells(sheet, refs) for sheet, refs in by_sheet.items() if sheet in sheets}
-    for key, (sheet, ref) in places.items():
-        cell = cells.get(sheet, {}).get(ref)
-        typed[key] = cell.value if cell is not None else None
-    if not places:
-        grids = grids if grids is not None else _grids(book)
-        typed.update(_info_by_labels(grids, fmt))
-    agency = _text(typed.get("agency"))
-    year = parse_year(typed.get("year"))
-    stamped_agency, stamped_year = _text(result.meta.get("agency")), parse_year(result.meta.get("year"))
-    result.agency = agency or stamped_agency
-    result.year = year or stamped_year
-    label = fmt.info.field
-    if not result.agency:
-        result.findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=f"未填写{label('agency').text}"))
-    if result.year is None:
-        result.findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=f"未填写{label('year').text}"))
-    if agency and stamped_agency and agency != stamped_agency:
-        result.findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=(
-            f"{label('agency').text}填为“{agency}”，与模板下发给的“{stamped_agency}”不一致，请核实")))
-
-
-def _info_by_labels(grids, fmt: spec.Format) -> dict[str, object]:
-    """Agency block without names: the first non-empty cell right of a field's label,
-    or the text after the label in the same cell (“单位名称：某某局”)."""
-    wanted = {locate.normalize_label(f.text): f.key for f in fmt.info.fields}
-    found: dict[str, object] = {}
-    for grid in grids.values():
-        for (row, col), text in sorted(grid.texts.items()):
-            norm = locate.normalize_label(text)
-            for label, key in wanted.items():
-                if key in found or not norm.startswith(label):
-                    continue
-                rest = norm[len(label):].lstrip(":：")
-                if rest:
-                    found[key] = rest
-                    continue
-                right = [grid.texts[(row, c)] for c in range(col + 1, col + 8) if (row, c) in grid.texts]
-                if right:
-                    found[key] = right[0]
-    return found
-
-
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip().strip("\u3000\u00a0")
-    return text or None
-
-
-def parse_year(value) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value) if 1990 < value < 2200 and float(value).is_integer() else None
-    m = _YEAR.search(str(value))
-    return int(m.group(0)) if m else None

@@ -30,15 +30,12 @@ from xlsxwriter.utility import xl_col_to_name
 from toolkit import __version__
 from toolkit.common import atomic
 from toolkit.common.filenames import safe_filename, unique_name
-from toolkit.formats import spec
+from toolkit.formats import spec, stamp
 from toolkit.template.formulas import absolute_ref, join_areas, live_checks
 from toolkit.template.protection import lock_structure
 
-GENERATOR = "disclosure-toolkit"
-META_SHEET = "_meta"
-META_KEYS = ("format", "agency", "year", "generator", "version", "fingerprint")
-PROPERTY_PREFIX = "disclosure."
-PROPERTY_KEYS = ("format", "agency", "year", "version", "fingerprint")
+GENERATOR = stamp.GENERATOR
+META_SHEET = stamp.SHEET
 # Told to supervising offices in the README; it only stops accidental edits.
 DEFAULT_PASSWORD = "gongkai"
 BATCH_SUFFIX = "_{year}年政府信息公开年度报表.xlsx"
@@ -372,8 +369,8 @@ class _Renderer:
     # -- stamp, names, properties ----------------------------------------------
 
     def meta_sheet(self, agency: str | None, year: int | None) -> None:
-        ws = self.wb.add_worksheet(META_SHEET)
-        for i, (key, value) in enumerate(self._stamp(agency, year).items()):
+        ws = self.wb.add_worksheet(stamp.SHEET)
+        for i, (key, value) in enumerate(stamp.sheet_rows(self._stamp(agency, year))):
             ws.write_string(i, 0, key)
             if value:
                 ws.write_string(i, 1, value)
@@ -382,14 +379,7 @@ class _Renderer:
             ws.protect(self.password)
 
     def _stamp(self, agency: str | None, year: int | None) -> dict[str, str]:
-        return {
-            "format": self.fmt.id,
-            "agency": agency or "",
-            "year": "" if year is None else str(year),
-            "generator": GENERATOR,
-            "version": __version__,
-            "fingerprint": self.fmt.fingerprint,
-        }
+        return stamp.make(self.fmt.id, self.fmt.fingerprint, __version__, agency, year)
 
     def names(self) -> None:
         for fig in self.fmt.figures.values():
@@ -398,7 +388,7 @@ class _Renderer:
             self.wb.define_name(field.name, "=" + absolute_ref(self.fmt.info.sheet, field.area, whole=False))
 
     def properties(self, agency: str | None, year: int | None) -> None:
-        stamp = self._stamp(agency, year)
+        values = self._stamp(agency, year)
         self.wb.set_properties({
             "title": f"{self.fmt.title}报表",
             "subject": self.fmt.document,
@@ -406,5 +396,5 @@ class _Renderer:
             "company": agency or "",
             "comments": f"由 {GENERATOR} {__version__} 生成；格式 {self.fmt.id}",
         })
-        for key in PROPERTY_KEYS:
-            self.wb.set_custom_property(PROPERTY_PREFIX + key, stamp[key], "text")
+        for name, value in stamp.properties(values).items():
+            self.wb.set_custom_property(name, value, "text")

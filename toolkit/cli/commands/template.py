@@ -52,7 +52,7 @@ def template_command(
             _fail(f"没有名为 {format_id} 的报表格式。可用的格式：{'、'.join(known)}", 2)
         fmt = known[format_id]
     elif year is not None:
-        fmt = next((f for f in known.values() if f.covers(year)), None)
+        fmt = spec.for_year(year)
     else:
         fmt = spec.get()
     if fmt is None or (year is not None and not fmt.covers(year)):
