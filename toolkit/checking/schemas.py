@@ -16,6 +16,7 @@ match what this module builds) and a failure maps back to the catalogue.
 
 from __future__ import annotations
 
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +24,12 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.api.extensions import register_check_method
 
+from toolkit.common.resources import data_dir
 from toolkit.formats import spec
 from toolkit.reading.values import ACCEPTED, CLASS_RULES, CODE
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
+# The committed schemas: schemas/ (the data package toolkit.checking.schemadata).
+SCHEMAS_DIR = data_dir("toolkit.checking.schemadata", "schemas")
 TOLERANCE = 1e-6  # amounts in 万元 carry at most 4 decimals
 LAST = "last."
 
@@ -171,7 +174,7 @@ def sums_schema(fmt: spec.Format) -> pa.DataFrameSchema:
     )
 
 
-def schema_path(fmt: spec.Format, which: str) -> Path:
+def schema_path(fmt: spec.Format, which: str) -> Traversable:
     return SCHEMAS_DIR / f"{fmt.id}.{which}.yaml"
 
 
@@ -180,6 +183,8 @@ BUILDERS = {"values": values_schema, "figures": figures_schema, "sums": sums_sch
 
 def write_all() -> list[Path]:
     """Regenerate schemas/*.yaml from the formats (run after editing workbook_templates/)."""
+    if not isinstance(SCHEMAS_DIR, Path):
+        raise SystemExit("schemas/ 只能在源代码目录中重新生成（python -m toolkit.checking.schemas）")
     written = []
     for fmt in spec.formats().values():
         for which, build in BUILDERS.items():

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from pathlib import Path
 
 import yaml
+
+from toolkit.common.resources import package_file
 
 MODULES = ("click.core", "click.exceptions", "click.decorators", "click.formatting",
            "click.parser", "click.types", "click.termui", "typer.core", "typer.rich_utils")
@@ -22,8 +23,7 @@ RICH_CONSTANTS = ("DEPRECATED_STRING", "DEFAULT_STRING", "ENVVAR_STRING", "REQUI
 
 @cache
 def table() -> dict[str, str]:
-    path = Path(__file__).resolve().parents[1] / "data" / "cli_zh.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.safe_load(package_file("data", "cli_zh.yaml").read_text(encoding="utf-8"))
 
 
 def gettext(message: str) -> str:

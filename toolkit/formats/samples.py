@@ -4,18 +4,15 @@ demo and the tests (a user's machine has no ../shared)."""
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
-
 import yaml
 
+from toolkit.common.resources import package_file
 from toolkit.formats import spec
-
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 @cache
 def _seed() -> dict:
-    return yaml.safe_load((DATA_DIR / "seed_zhangshu_2023.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load(package_file("data", "seed_zhangshu_2023.yaml").read_text(encoding="utf-8"))
 
 
 def seed_agency() -> tuple[str, int]:
