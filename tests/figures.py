@@ -3,13 +3,51 @@ same functions drive the demo, so they live in toolkit.formats.samples."""
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
 from pathlib import Path
+from collections.abc import Callable, Iterable
 
 from toolkit.formats.samples import consistent, solve, solved_keys, type_figures
 
-__all__ = ["consistent", "fill", "solve", "solved_keys"]
+__all__ = ["consistent", "fill", "rewrite_zip", "sha256", "solve", "solved_keys"]
 
 
 def fill(src: Path, values: dict[str, object], dest: Path | None = None, *, info: dict | None = None) -> Path:
     """Type ``values`` (figure key -> value as typed) into ``src`` (or a copy, ``dest``)."""
     return type_figures(src, values, dest, info=info)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+Member = bytes | Callable[[bytes], bytes] | Iterable[bytes]
+
+
+def rewrite_zip(path: Path, changes: dict[str, Member], dest: Path | None = None) -> Path:
+    """Copy the zip ``path`` to ``dest`` (default: in place), members named in ``changes``
+    replaced, or added at the end when absent: by bytes, by a function of the old bytes,
+    or by an iterable of chunks (streamed, so a member of hundreds of MB is never held)."""
+    dest = dest or path
+    with zipfile.ZipFile(path) as src:
+        items = [(info, src.read(info)) for info in src.infolist()]
+    left = dict(changes)
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in items:
+            _put(dst, info, left.pop(info.filename, data), data)
+        for name, member in left.items():
+            _put(dst, zipfile.ZipInfo(name, (2025, 1, 1, 0, 0, 0)), member, b"")
+    return dest
+
+
+def _put(dst: zipfile.ZipFile, info: zipfile.ZipInfo, member: Member, old: bytes) -> None:
+    info.compress_type = zipfile.ZIP_DEFLATED
+    if callable(member):
+        member = member(old)
+    if isinstance(member, bytes):
+        dst.writestr(info, member)
+        return
+    with dst.open(info, "w", force_zip64=True) as out:
+        for chunk in member:
+            out.write(chunk)

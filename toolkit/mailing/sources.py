@@ -16,8 +16,11 @@ from toolkit.common.agency import normalize_agency
 from toolkit.common.layout import FINDINGS_JSON
 from toolkit.common.oserrors import why
 from toolkit.formats import stamp
+from toolkit.formats.catalogue import rule
 from toolkit.mailing.transport import MailError
 from toolkit.reading.roster import RosterEntry
+from toolkit.workbook.book import vet
+from toolkit.workbook.limits import Unreadable
 
 FINDINGS_NAME = FINDINGS_JSON
 _SEPARATORS = re.compile(r"[;,，；、\s]+")
@@ -138,6 +141,10 @@ def find_templates(directory: Path) -> tuple[list[TemplateFile], list[str]]:
             continue
         try:
             stamp = read_stamp(path)
+        except Unreadable as exc:  # over the limits, or no workbook: never send it
+            detail = f"：{exc.detail}" if exc.detail else ""
+            problems.append(f"{path.name}：无法打开，已跳过（{rule(exc.code).title}{detail}）")
+            continue
         except Exception as exc:  # not a workbook we can open: never send it
             problems.append(f"{path.name}：无法打开，已跳过（{why(exc)}）")
             continue
@@ -153,6 +160,7 @@ def find_templates(directory: Path) -> tuple[list[TemplateFile], list[str]]:
 def read_stamp(path: Path) -> dict[str, str]:
     from openpyxl import load_workbook
 
+    vet(path)  # the file's limits, before openpyxl inflates any of it
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         props = {str(getattr(p, "name", "")): getattr(p, "value", None)

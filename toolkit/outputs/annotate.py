@@ -50,6 +50,8 @@ from toolkit.common.layout import ANNOTATED_DIR, ANNOTATED_MARK, FEEDBACK_SHEET
 from toolkit.common.oserrors import why
 from toolkit.formats.catalogue import ERROR, SEVERITY_ZH, rules
 from toolkit.formats.findings import UNREADABLE, FileReport, Finding
+from toolkit.workbook.book import vet
+from toolkit.workbook.limits import Limits, Unreadable
 
 AUTHOR = "校验工具"  # author of our comments
 RECORD_HEADER = "disclosure:原格式"  # hidden column of FEEDBACK_SHEET: what we changed
@@ -132,7 +134,7 @@ class Annotated:
 
 
 def annotate_all(reports: list[FileReport], outdir: str | os.PathLike, *,
-                 clean: bool = True, workers: int = 1) -> Annotated:
+                 clean: bool = True, workers: int = 1, limits: Limits | None = None) -> Annotated:
     """An annotated copy in OUTDIR/annotated/ for every report with findings.
 
     Names are made unique within the batch (``_2``…) and never equal an input file.  With
@@ -153,7 +155,7 @@ def annotate_all(reports: list[FileReport], outdir: str | os.PathLike, *,
         name = annotated_name(report.path, macros=_has_macros(Path(report.path)))
         if name is None:  # an .xls name holding an .xlsx: annotate it as .xlsx
             name = filenames.safe_filename(Path(report.path).stem, ANNOTATED_MARK + ".xlsx")
-        jobs.append((report, dest, filenames.unique_name(name, taken)))
+        jobs.append((report, dest, filenames.unique_name(name, taken), limits))
     if workers > 1 and len(jobs) >= POOL_THRESHOLD:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -161,7 +163,7 @@ def annotate_all(reports: list[FileReport], outdir: str | os.PathLike, *,
             done = list(pool.map(_annotate_job, jobs, chunksize=4))
     else:
         done = [_annotate_job(job) for job in jobs]
-    for (report, _, _), (path, error) in zip(jobs, done):
+    for (report, *_), (path, error) in zip(jobs, done):
         if path is not None:
             result.paths[report.path] = path
         else:
@@ -177,9 +179,9 @@ def annotate_all(reports: list[FileReport], outdir: str | os.PathLike, *,
 
 
 def _annotate_job(job) -> tuple[Path | None, str | None]:
-    report, dest, name = job
+    report, dest, name, limits = job
     try:
-        return annotate(report, dest, name=name), None
+        return annotate(report, dest, name=name, limits=limits), None
     except AnnotateError as exc:
         return None, str(exc)
     except Exception as exc:  # one bad file must not stop the batch; say which
@@ -204,13 +206,16 @@ def _has_macros(path: Path) -> bool:
 # --------------------------------------------------------------------------- one file
 
 
-def annotate(report: FileReport, dest: str | os.PathLike, *, name: str | None = None) -> Path | None:
+def annotate(report: FileReport, dest: str | os.PathLike, *, name: str | None = None,
+             limits: Limits | None = None) -> Path | None:
     """Writes the annotated copy of ``report.path`` into the folder ``dest`` (created if
     needed; file name ``name`` or annotated_name()) atomically and returns its path.
     ``dest`` may also be the copy's full path (ending .xlsx/.xlsm).
     None when the original is not an .xlsx/.xlsm workbook (.xls/.et).  The original is
-    only read.  Raises AnnotateError (中文) when the workbook cannot be opened."""
+    only read.  Raises AnnotateError (中文) when the workbook cannot be opened or is over
+    ``limits`` (the whole file is vetted before openpyxl inflates any of it)."""
     src = Path(report.path)
+    _vet(src, limits)
     try:
         data = src.read_bytes()
     except OSError as exc:
@@ -238,6 +243,19 @@ def annotate(report: FileReport, dest: str | os.PathLike, *, name: str | None = 
     with atomic_path(target) as tmp:
         wb.save(tmp)
     return target
+
+
+def _vet(src: Path, limits: Limits | None) -> None:
+    """The file's limits (toolkit.workbook.gate), before openpyxl inflates anything.  A
+    file that is no workbook is left to annotate (None for .xls, 无法打开 for the rest)."""
+    try:
+        vet(src, limits)
+    except Unreadable as exc:
+        if exc.code in ("F6", "F7"):
+            message = Finding.of(exc.code, detail=exc.detail).message
+            raise AnnotateError(f"{src.name}：未生成批注文件（{message}）") from None
+    except OSError:
+        pass  # said when the file is read
 
 
 def _zip_has_macros(data: bytes) -> bool:

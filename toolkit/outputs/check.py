@@ -72,7 +72,7 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
     if ledger is not None:
         record(ledger, batch)
     if outdir is not None:
-        write_outputs(batch, annotate=annotate, workers=workers)
+        write_outputs(batch, annotate=annotate, workers=workers, limits=limits)
     return batch
 
 
@@ -91,14 +91,15 @@ def record(ledger, batch: Batch) -> int:
     return ledger.record_check(str(batch.outdir.resolve()) if batch.outdir else None, verdicts)
 
 
-def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = None) -> None:
+def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = None,
+                  limits: Limits | None = None) -> None:
     from toolkit.outputs.annotate import annotate_all
     from toolkit.outputs.summary import write_summary
 
     outdir = batch.outdir
     for_summary = None
     if annotate:
-        made = annotate_all(batch.reports, outdir, workers=workers or 1)
+        made = annotate_all(batch.reports, outdir, workers=workers or 1, limits=limits)
         batch.annotated = made.paths
         for_summary = made.for_summary()
     batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=for_summary)

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.common import atomic
+from toolkit.formats.catalogue import rule
+from toolkit.workbook.book import vet
+from toolkit.workbook.limits import Unreadable
 
 HEADER_SCAN_ROWS = 30  # how far down to look for the header row
 MAX_ROWS = 100_000
@@ -64,9 +67,14 @@ def _xlsx_rows(path: Path) -> list[list[object]]:
     from openpyxl import load_workbook
 
     try:
+        vet(path)  # the file's limits, before openpyxl inflates any of it
+    except Unreadable as exc:
+        detail = f"：{exc.detail}" if exc.detail else ""
+        raise RosterError(f"单位名单 {path.name} 无法打开（{rule(exc.code).title}{detail}）") from None
+    try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # any reason a file is not a workbook is the same to the user
-        raise RosterError(f"单位名单 {path.name} 无法打开（不是有效的 .xlsx 文件，或已加密）：{exc}") from None
+    except Exception:  # any reason a file is not a workbook is the same to the user
+        raise RosterError(f"单位名单 {path.name} 无法打开（不是有效的 .xlsx 文件，或已加密）") from None
     try:
         # The first sheet that has a header row; else the first sheet (for the message).
         first: list[list[object]] | None = None

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from toolkit.workbook import sniff
 from toolkit.workbook.book import Book, RawCell, SheetInfo, _raw_cell, parse_ref, ref_of
+from toolkit.workbook.gate import vet_sheet_count
 from toolkit.workbook.limits import Deadline, Limits, Unreadable
 
 _STATES = {0: "visible", 1: "hidden", 2: "veryHidden"}
@@ -47,6 +48,7 @@ class BiffBook(Book):
         self.date1904 = bk.datemode == 1
         visibility = getattr(bk, "_sheet_visibility", None) or []
         names = bk.sheet_names()
+        vet_sheet_count(len(names), limits)
         self._sheets = [SheetInfo(n, _STATES.get(visibility[i] if i < len(visibility) else 0, "visible"))
                         for i, n in enumerate(names)]
         self.defined_names, self.local_names, self.broken_names = {}, {}, []

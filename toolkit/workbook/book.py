@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 from toolkit.workbook.limits import Limits, Unreadable
 
-__all__ = ["RawCell", "SheetInfo", "ScanStats", "Book", "open_book", "Unreadable", "Limits",
+__all__ = ["RawCell", "SheetInfo", "ScanStats", "Book", "open_book", "vet", "Unreadable", "Limits",
            "parse_ref", "col_letter", "ref_of"]
 
 _EPOCH_1900 = datetime(1899, 12, 30)
@@ -282,3 +282,13 @@ def open_book(path: str | Path, limits: Limits | None = None) -> Book:
         from toolkit.workbook.biff import BiffBook
 
         return BiffBook(path, limits, deadline, family)
+
+
+def vet(path: str | Path, limits: Limits | None = None) -> str:
+    """The gate for every other reader of a returned file (openpyxl in annotate, the
+    roster, the template stamp): the file is opened as check opens it, so its content, size,
+    every zip member's declared size and ratio, their total and the sheet entries are
+    within ``limits`` (toolkit.workbook.gate), and closed again.  Returns its kind
+    ('xlsx', 'xlsm', 'xls'); raises Unreadable as open_book does."""
+    with open_book(path, limits) as book:
+        return book.kind

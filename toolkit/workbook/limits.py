@@ -35,19 +35,23 @@ class Limits:
     max_file_mb
         Largest file accepted, in MB (default 20).  Checked before anything is read.
     max_uncompressed_mb
-        Most bytes the reader may inflate from the members of one .xlsx it actually
-        reads (workbook, styles, shared strings, the sheets asked for), in MB (default
-        100).  Checked twice: against the sizes the zip declares, before inflating, and
-        against the bytes really inflated, while inflating (a member that inflates past
+        Most bytes one .xlsx may inflate to, in MB (default 100).  Checked on the whole
+        file when it is opened, before any reader touches it (toolkit.workbook.gate):
+        each member's declared size, the sum of all members' declared sizes, and the sum
+        over the sheet entries of the part each points at.  Checked again while our
+        reader inflates, against the bytes really produced (a member that inflates past
         its declared size is refused at once as a zip bomb).
     max_ratio
         Largest compression ratio declared for one member (default 100, i.e. 100:1),
-        checked before inflating any member declared larger than ``ratio_min_mb``.
+        checked at open for every member declared larger than ``ratio_min_mb``, whether
+        or not our reader reads it.
     ratio_min_mb
         Members declared at most this large (default 1 MB) are not ratio-checked: small
         XML parts legitimately compress well, and cost nothing.
     max_zip_entries
         Most members in the zip's central directory (default 10,000; a template has ~20).
+    max_sheets
+        Most sheet entries in the workbook (default 255; the template has five).
     max_rows
         Most sheet rows one scan may pass (default 100,000).  A scan stops as soon as the
         last row asked for has passed, so this only bites when a cell far down is asked
@@ -70,6 +74,7 @@ class Limits:
     max_ratio: float = 100
     ratio_min_mb: float = 1
     max_zip_entries: int = 10_000
+    max_sheets: int = 255
     max_rows: int = 100_000
     max_cells: int = 1_000_000
     max_strings: int = 1_000_000

@@ -48,14 +48,6 @@ def family(path: Path, limits: Limits) -> str:
     raise Unreadable("F2", describe(head))
 
 
-def sniff(path: str | Path, limits: Limits | None = None) -> str:
-    """'xlsx', 'xlsm' or 'xls' for a readable workbook; raises Unreadable otherwise."""
-    from toolkit.workbook.book import open_book
-
-    with open_book(path, limits) as book:
-        return book.kind
-
-
 # ------------------------------------------------------------------ ZIP
 
 

@@ -19,6 +19,7 @@ from toolkit.workbook.book import (
     _raw_cell,
     parse_ref,
 )
+from toolkit.workbook.gate import vet_sheets
 from toolkit.workbook.limits import Deadline, Limits, Unreadable
 from toolkit.workbook.ooxml.onepass import _xml_text
 from toolkit.workbook.ooxml.parts import _memo, _Parts
@@ -75,6 +76,9 @@ class OoxmlBook(_Parts, _SheetScan, Book):
         wb_data = z.read(self._workbook_part)
         raw_sheets, raw_names, self.date1904, self.workbook_protected = _memo(
             ("workbook", wb_data), lambda: self._parse_workbook(wb_data))
+        # The sheet entries are vetted before any sheet is read, by us or by openpyxl later.
+        vet_sheets([z.infos[t].file_size if t is not None and z.has(t) else 0
+                    for _, t in (by_id.get(rid, ("", None)) for _, _, rid in raw_sheets)], self.limits)
         self._sheets: dict[str, _SheetPart] = {}
         order: list[str] = []
         for name, state, rid in raw_sheets:

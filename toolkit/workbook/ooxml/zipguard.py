@@ -11,7 +11,8 @@ import zlib
 from pathlib import Path
 from typing import Iterator
 
-from toolkit.workbook.limits import MB, Deadline, Limits, Unreadable, fmt_mb, fmt_number
+from toolkit.workbook.gate import vet_members
+from toolkit.workbook.limits import MB, Deadline, Limits, Unreadable, fmt_number
 
 READ_STEP = 64 * 1024  # compressed bytes read at a time
 IN_MEMORY_MAX = 4 * 1024 * 1024  # files up to this size are read into memory at once
@@ -36,6 +37,7 @@ class _Zip:
             infos = zf.infolist()
             if len(infos) > limits.max_zip_entries:
                 raise Unreadable("F6", f"压缩包内有 {len(infos):,} 个文件，超过上限 {limits.max_zip_entries:,} 个")
+            vet_members(infos, limits)  # the whole file, before any member is read
             self.infos: dict[str, zipfile.ZipInfo] = {}
             for info in infos:
                 self.infos.setdefault(info.filename.replace("\\", "/").lstrip("/").lower(), info)
@@ -63,14 +65,7 @@ class _Zip:
         if info is None:
             raise Unreadable("F3", f"缺少 {name}")
         key, name = name, info.filename  # name: for messages
-        lim = self.limits
-        declared, packed = info.file_size, info.compress_size
-        if declared > lim.max_uncompressed_bytes:
-            raise Unreadable("F6", f"{name} 解压后为 {fmt_mb(declared)}，超过上限 "
-                                   f"{fmt_number(lim.max_uncompressed_mb)} MB（疑似压缩炸弹）")
-        if declared > lim.ratio_min_mb * MB and declared > lim.max_ratio * max(packed, 1):
-            raise Unreadable("F6", f"{name} 的压缩比为 {declared // max(packed, 1):,}:1，超过上限 "
-                                   f"{fmt_number(lim.max_ratio)}:1（疑似压缩炸弹）")
+        declared, packed = info.file_size, info.compress_size  # sizes and ratio: vetted at open
         if info.flag_bits & 0x1:
             raise Unreadable("F4", f"{name} 已加密")
         method = info.compress_type
