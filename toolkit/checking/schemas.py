@@ -78,7 +78,7 @@ def max_decimals(df, *, rule, columns, places):
 
 def _side(values: np.ndarray, where: dict[str, int], tokens: list[str]) -> np.ndarray | None:
     """Signed sum of the columns named by ``tokens``; NaN where any of them is NaN."""
-    total = np.zeros(len(values))
+    total = np.zeros(len(values), dtype=values.dtype)
     for token in tokens:
         sign, column = (-1, token[1:]) if token.startswith("-") else (1, token)
         if column not in where:
@@ -91,8 +91,12 @@ def _side(values: np.ndarray, where: dict[str, int], tokens: list[str]) -> np.nd
 def equations(df, *, rule, equations):
     """Each equation [anchor, lhs, rhs] holds wherever all its terms are numbers; where
     it fails, its anchor cell is the failing cell.  A sum over a cell that is not a
-    number is not checkable, so it never fails here."""
-    values = df.to_numpy(dtype="float64")
+    number is not checkable, so it never fails here.
+
+    A frame of Python objects (validate.py builds one when a figure is a whole number
+    beyond what a float holds exactly) is summed in exact integers."""
+    exact = any(dtype == object for dtype in df.dtypes)
+    values = df.to_numpy(dtype=object if exact else "float64")
     where = {c: i for i, c in enumerate(df.columns)}
     ok = np.ones(values.shape, dtype=bool)
     for anchor, lhs, rhs in equations:
@@ -100,7 +104,8 @@ def equations(df, *, rule, equations):
         if left is None or right is None or anchor not in where:
             continue
         with np.errstate(invalid="ignore"):
-            bad = np.abs(left - right) > TOLERANCE  # NaN (incomplete) compares False
+            # NaN (incomplete) compares False; bool() over an object frame's results
+            bad = np.asarray(np.abs(left - right) > TOLERANCE, dtype=bool)
         ok[:, where[anchor]] &= ~bad
     return pd.DataFrame(ok, index=df.index, columns=df.columns)
 
@@ -110,6 +115,7 @@ def _token(term: spec.Term) -> str:
 
 
 def _columns(fmt: spec.Format, dtype) -> dict[str, pa.Column]:
+    """One column per figure; ``dtype`` None accepts floats or exact Python ints."""
     return {
         f.key: pa.Column(dtype, nullable=True, title=f.title, description=f"{f.sheet}!{f.area.range} {f.name}")
         for f in fmt.figures.values()
@@ -131,7 +137,7 @@ def values_schema(fmt: spec.Format) -> pa.DataFrameSchema:
 
 def _last_year_columns(fmt: spec.Format) -> dict[str, pa.Column]:
     keys = sorted({t.key for eq in fmt.equations for t in (*eq.lhs, *eq.rhs) if t.last_year})
-    return {LAST + key: pa.Column(float, nullable=True, required=False,
+    return {LAST + key: pa.Column(None, nullable=True, required=False,
                                   title=f"上年：{fmt.figures[key].title}" if key in fmt.figures else f"上年：{key}")
             for key in keys}
 
@@ -166,7 +172,7 @@ def sums_schema(fmt: spec.Format) -> pa.DataFrameSchema:
             [eq.anchor, [_token(t) for t in eq.lhs], [_token(t) for t in eq.rhs]]
         )
     return pa.DataFrameSchema(
-        {**_columns(fmt, float), **_last_year_columns(fmt)},
+        {**_columns(fmt, None), **_last_year_columns(fmt)},
         checks=[pa.Check.equations(rule=rule, equations=eqs) for rule, eqs in rules.items()],
         name=f"{fmt.id}.sums",
         title=f"{fmt.title}（{fmt.document}）：合计与勾稽关系",

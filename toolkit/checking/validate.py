@@ -127,6 +127,7 @@ def _validate_chunk(format_id, results, positions, out, previous, previous_sourc
     fmt = spec.get(format_id)
     values_schema, figures_schema, sums_schema = _schemas(format_id)
     cls_frame, num_frame = frames(format_id, results, positions, previous)
+    exact = _exact_numbers(format_id, results, positions, previous)
     touching = _touching(format_id)
 
     def blocked(finding: Finding, key: str) -> Finding:
@@ -148,7 +149,7 @@ def _validate_chunk(format_id, results, positions, out, previous, previous_sourc
 
     # A number that breaks R6 (a negative or fractional count) is reported once; the sums
     # over it are not checkable, as over a cell that is not a number.
-    sums_frame = num_frame.copy()
+    sums_frame = _with_exact(num_frame, exact) if exact else num_frame.copy()
     for i, key, check in _failures(figures_schema, num_frame):
         if i in unfilled:
             continue
@@ -173,6 +174,31 @@ def _validate_chunk(format_id, results, positions, out, previous, previous_sourc
     order = _order(format_id)
     for i in positions:
         out[i].sort(key=lambda f: order.get(f.key, -1))  # template order: part, row, column
+
+
+def _exact_numbers(format_id, results, positions, previous) -> dict[tuple[int, str], int]:
+    """(position, column) -> figure, for the whole numbers a float does not hold exactly
+    (values.EXACT); rare, so the float frames stay the fast path."""
+    found = {}
+    for i in positions:
+        for key, v in results[i].values.items():
+            if isinstance(v.number, int):
+                found[(i, key)] = v.number
+        for key, number in previous.get(i, {}).items():
+            if isinstance(number, int):
+                found[(i, schemas.LAST + key)] = number
+    return found
+
+
+def _with_exact(num_frame: pd.DataFrame, exact: dict[tuple[int, str], int]) -> pd.DataFrame:
+    """The numbers as Python objects, whole ones as ints, in the rows holding an exact
+    figure, so that the equations over them are summed without rounding."""
+    frame = num_frame.astype(object)
+    for i in {i for i, _ in exact}:
+        frame.loc[i] = [int(v) if isinstance(v, float) and v.is_integer() else v for v in frame.loc[i]]
+    for (i, column), number in exact.items():
+        frame.at[i, column] = number
+    return frame
 
 
 @cache
@@ -201,7 +227,7 @@ def _expr(fmt, eq, terms, row, *, all_terms: bool) -> str:
         if v == 0 and not all_terms:
             continue
         op = " − " if t.sign < 0 else " + "
-        parts.append((op, f"{_term_name(fmt, eq, t)} {_show(float(v))}"))
+        parts.append((op, f"{_term_name(fmt, eq, t)} {_show(v)}"))
     if not parts:
         return "各项均为 0"
     text = "".join(op + s for op, s in parts)
@@ -212,12 +238,19 @@ def _side_sum(row, terms) -> float:
     return sum(t.sign * _term_value(row, t) for t in terms)
 
 
+def _solved(value, difference, coef):
+    """The anchor's value that makes the equation hold: exact over whole numbers."""
+    if isinstance(value, int) and isinstance(difference, int) and difference % coef == 0:
+        return value - difference // coef
+    return round(value - difference / coef, 4)
+
+
 def _equation_finding(fmt, eq: spec.Equation, row: pd.Series, figure: spec.Figure, sheet, cell,
                       value, previous: str | None) -> Finding:
     left, right = _side_sum(row, eq.lhs), _side_sum(row, eq.rhs)
     coef = sum(t.sign for t in eq.lhs if t.key == eq.anchor and not t.last_year) - sum(
         t.sign for t in eq.rhs if t.key == eq.anchor and not t.last_year)
-    expected = round(value - (left - right) / coef, 4)
+    expected = _solved(value, left - right, coef)
     # The arithmetic behind the expected value: the other terms, moved to the anchor's
     # far side (a term on the anchor's own side changes sign).
     anchor_left = any(t.key == eq.anchor and not t.last_year for t in eq.lhs)
@@ -231,8 +264,8 @@ def _equation_finding(fmt, eq: spec.Equation, row: pd.Series, figure: spec.Figur
         expr=_expr(fmt, eq, others, row, all_terms=len(others) <= 4),
         lhs_expr=_expr(fmt, eq, eq.lhs, row, all_terms=True),
         rhs_expr=_expr(fmt, eq, eq.rhs, row, all_terms=True),
-        lhs_sum=_show(float(left)),
-        rhs_sum=_show(float(right)),
+        lhs_sum=_show(left),
+        rhs_sum=_show(right),
         previous=previous or "",
         **label_fields(figure),
     )

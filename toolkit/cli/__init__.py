@@ -10,6 +10,7 @@ import typer
 
 from toolkit.cli import cli_zh
 from toolkit.cli.commands import register_all
+from toolkit.common.display import shown
 
 cli_zh.install()
 
@@ -31,5 +32,5 @@ def main() -> None:  # pragma: no cover - exercised through the console script
         print("已中断。", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # a traceback shown to a user is a bug; say what happened
-        print(f"出错了：{exc}（这是本工具的缺陷，请把这条信息反馈给开发者）", file=sys.stderr)
+        print(shown(f"出错了：{exc}（这是本工具的缺陷，请把这条信息反馈给开发者）"), file=sys.stderr)
         sys.exit(3)

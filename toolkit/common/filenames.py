@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from toolkit.common.display import REPLACEMENT, shown
+
 # Characters Windows refuses in a file name, plus ASCII control characters.
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -47,8 +49,11 @@ def safe_filename(text: object, suffix: str = "") -> str:
 
 def _clean(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
-    # Unpaired surrogates (from mis-decoded names) cannot be encoded on any file system.
-    text = _FORBIDDEN.sub("_", _SURROGATES.sub("_", text))
+    # Unpaired surrogates (a name that is not UTF-8) cannot be encoded: decoded as GBK
+    # where they are GBK, else replaced.
+    if _SURROGATES.search(text):
+        text = _SURROGATES.sub("_", shown(text).replace(REPLACEMENT, "_"))
+    text = _FORBIDDEN.sub("_", text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -60,7 +60,9 @@ def _jsonable(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        return int(value) if value.is_integer() else value
+        if not math.isfinite(value):  # findings.json is strict JSON: no NaN, no Infinity
+            return str(value).upper()
+        return int(value) if value.is_integer() else float(value)
     return str(value)
 
 
@@ -69,17 +71,21 @@ class FigureValues(Mapping):
     the format's order (a figure that is not a valid number is absent).  A batch of ten
     thousand returns keeps two million figures: as dicts they would not stay small."""
 
-    __slots__ = ("_keys", "_index", "_values")
+    __slots__ = ("_keys", "_index", "_values", "_exact")
 
-    def __init__(self, format_id: str, numbers: Mapping[str, float]):
+    def __init__(self, format_id: str, numbers: Mapping[str, float | int]):
         self._keys, self._index = _layout(format_id)
         nan = math.nan
         self._values = array("d", (numbers.get(k, nan) for k in self._keys))
+        # Whole numbers a double does not hold exactly (reading.values.EXACT) kept aside.
+        self._exact = {k: v for k, v in numbers.items() if isinstance(v, int) and float(v) != v} or None
 
-    def __getitem__(self, key: str) -> float:
+    def __getitem__(self, key: str) -> float | int:
         value = self._values[self._index[key]]  # KeyError for a key of no figure
         if value != value:  # NaN: no valid number there
             raise KeyError(key)
+        if self._exact and key in self._exact:
+            return self._exact[key]
         return value
 
     def __iter__(self) -> Iterator[str]:

@@ -26,7 +26,17 @@ TEMPLATES_DIR = data_dir("toolkit.formats.data", "workbook_templates")
 # without a release (and the tests' synthetic formats).
 FORMATS_ENV = "DISCLOSURE_FORMATS"
 
-KINDS = ("count", "amount_wan", "signed_count")
+
+
+@cache
+def kind_limits() -> dict[str, int]:
+    """Figure kind -> the largest absolute value a figure of that kind can be
+    (workbook_templates/kinds.yaml)."""
+    data = yaml.safe_load((TEMPLATES_DIR / "kinds.yaml").read_text(encoding="utf-8"))
+    return {kind: int(fields["max"]) for kind, fields in data["kinds"].items()}
+
+
+KINDS = tuple(kind_limits())
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import PurePath
 from urllib.parse import quote
 
+from toolkit.common.display import shown_name
 from toolkit.formats import spec
 from toolkit.formats.catalogue import ERROR, SEVERITY_ZH, WARNING
 from toolkit.formats.findings import FAIL, PASS, STATUS_ZH, UNREADABLE
@@ -168,7 +169,7 @@ def feedback_message(agency: str, to: list[str], files: list[dict], attachments:
     subject = f"【{tag}】{title}校验意见 — {agency}"
     lines = [f"{agency}：", ""]
     for f in files:
-        name = PurePath(str(f.get("path") or "")).name or "（未知文件）"
+        name = shown_name(str(f.get("path") or "")) or "（未知文件）"
         findings = f.get("findings") or []
         if f.get("status") == UNREADABLE:
             lines.append(f"贵单位报送的文件《{name}》无法读取，原因如下：")
@@ -204,7 +205,7 @@ def confirmation_message(agency: str, to: list[str], files: list[dict], *, year:
     """A short note that the agency's return passed (warnings listed for checking)."""
     title = report_title(year, format_id)
     subject = f"【{STATUS_ZH[PASS]}】{title}校验结果 — {agency}"
-    names = "、".join(f"《{PurePath(str(f.get('path') or '')).name}》" for f in files)
+    names = "、".join(f"《{shown_name(str(f.get('path') or ''))}》" for f in files)
     lines = [f"{agency}：", "", f"贵单位报送的《{title}》（文件{names}）已通过校验，无需修改。"]
     warnings = [x for f in files for x in (f.get("findings") or [])]
     if warnings:

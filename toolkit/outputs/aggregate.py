@@ -36,6 +36,7 @@ from toolkit.checking import batch
 from toolkit.checking.batch import SUFFIXES
 from toolkit.common import atomic
 from toolkit.common.agency import normalize_agency
+from toolkit.common.display import shown, shown_name
 from toolkit.common.layout import FINDINGS_JSON
 from toolkit.formats import spec
 from toolkit.formats.findings import PASS, STATUS_ZH, UNREADABLE, FileReport
@@ -259,8 +260,10 @@ def add_up(fmt: spec.Format, reports: list[FileReport]) -> dict[str, float]:
     in 万元 rounded to 4 decimals."""
     sums: dict[str, float] = {}
     for key, fig in fmt.figures.items():
-        total = math.fsum(float(r.figures[key]) for r in reports)
-        sums[key] = round(total, AMOUNT_PLACES) if fig.kind == "amount_wan" else int(round(total))
+        if fig.kind == "amount_wan":
+            sums[key] = round(math.fsum(float(r.figures[key]) for r in reports), AMOUNT_PLACES)
+        else:  # whole numbers (R6.fraction passed), summed exactly whatever their size
+            sums[key] = sum(int(r.figures[key]) for r in reports)
     return sums
 
 
@@ -327,7 +330,7 @@ def _with_note(xlsx: bytes, fmt: spec.Format, rollup: RollUp) -> bytes:
             cell = ws.cell(ws.max_row, c)
             cell.font, cell.border = Font(bold=True), _BOX
         for n, (report, note) in enumerate(rows, 1):
-            ws.append([n, _who(report), Path(report.path).name, note])
+            ws.append([n, shown(_who(report)), shown_name(report.path), shown(note)])
             for c in range(1, len(NOTE_HEADERS) + 1):
                 cell = ws.cell(ws.max_row, c)
                 cell.border = _BOX

@@ -46,6 +46,7 @@ from openpyxl.xml.functions import fromstring, tostring
 
 from toolkit.common import filenames
 from toolkit.common.atomic import atomic_path
+from toolkit.common.display import shown_name
 from toolkit.common.layout import ANNOTATED_DIR, ANNOTATED_MARK, FEEDBACK_SHEET
 from toolkit.common.oserrors import why
 from toolkit.formats.catalogue import ERROR, SEVERITY_ZH, rules
@@ -414,7 +415,7 @@ def _feedback_sheet(wb, report: FileReport, records: dict[int, dict]) -> None:
     ws.merge_cells(f"A2:{last}2")
     ws.row_dimensions[2].height = 36
     info = [
-        ("文件", Path(report.path).name),
+        ("文件", shown_name(report.path)),
         ("单位", report.agency or "（未能读取）"),
         ("年度", report.year if report.year is not None else "（未能读取）"),
         ("结果", f"{'需修改' if report.errors else '通过'}：错误 {report.errors} 个，提醒 {report.warnings} 个"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from toolkit.checking.batch import check_files, collect, read_reports  # noqa: F401  (the API of a check)
 from toolkit.common import atomic
+from toolkit.common.display import encodable
 from toolkit.common.layout import FINDINGS_JSON
 from toolkit.formats import spec
 from toolkit.formats.findings import FileReport
@@ -85,10 +86,11 @@ def record(ledger, batch: Batch) -> int:
         for a in batch.coverage.agencies:
             agency_of.update(dict.fromkeys((r.path for r in a.reports), a.name))
         unused = batch.coverage.unused()
-    verdicts = [dict(path=str(Path(r.path).resolve()), sha256=r.sha256, agency=agency_of.get(r.path, r.agency),
+    # A path that is not UTF-8 is stored with \udcxx escapes (SQLite text is UTF-8).
+    verdicts = [dict(path=encodable(str(Path(r.path).resolve())), sha256=r.sha256, agency=agency_of.get(r.path, r.agency),
                      status=r.status, errors=r.errors, warnings=r.warnings, used=r.path not in unused,
                      findings=[f.to_json() for f in r.findings]) for r in batch.reports]
-    return ledger.record_check(str(batch.outdir.resolve()) if batch.outdir else None, verdicts)
+    return ledger.record_check(encodable(str(batch.outdir.resolve())) if batch.outdir else None, verdicts)
 
 
 def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = None,
@@ -103,7 +105,9 @@ def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = 
         batch.annotated = made.paths
         for_summary = made.for_summary()
     batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=for_summary)
-    atomic.write_text(outdir / FINDINGS_JSON, json.dumps(findings_json(batch), ensure_ascii=False, indent=1))
+    # Strict JSON (no NaN, no Infinity); a file name that is not UTF-8 kept as \udcxx escapes.
+    text = json.dumps(findings_json(batch), ensure_ascii=False, indent=1, allow_nan=False)
+    atomic.write_text(outdir / FINDINGS_JSON, encodable(text))
 
 
 def findings_json(batch: Batch) -> dict:

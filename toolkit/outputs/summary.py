@@ -16,6 +16,7 @@ from pathlib import Path
 import xlsxwriter
 
 from toolkit.common.atomic import atomic_path
+from toolkit.common.display import shown
 from toolkit.common.layout import SUMMARY_NAME
 from toolkit.formats import spec
 from toolkit.formats.catalogue import rules
@@ -79,7 +80,7 @@ class _Styles:
 
 def _s(ws, row: int, col: int, value, fmt=None) -> None:
     """Text as text, never a formula, number or link; no text, an empty cell."""
-    text = "" if value is None else str(value)[:32000]
+    text = "" if value is None else shown(value)[:32000]
     if text:
         ws.write_string(row, col, text, fmt)
     else:
@@ -195,7 +196,8 @@ def _figures_sheet(wb, st, reports, coverage) -> None:
     ws.set_column(4, 3 + len(columns), 16)
     ws.set_column(4 + len(columns), 4 + len(columns), 24)
     ws.set_row(header_row, 90)
-    totals = dict.fromkeys(columns, 0.0)
+    # Counts are summed as ints: a figure beyond what a double holds stays exact.
+    totals = {key: 0.0 if fig.kind == "amount_wan" else 0 for key, fig in columns.items()}
     for i, r in enumerate(readable):
         row = header_row + 1 + i
         _who_cells(ws, st, row, i + 1, r, st.text)
@@ -205,19 +207,28 @@ def _figures_sheet(wb, st, reports, coverage) -> None:
             value = None if key in flagged else r.figures.get(key)
             fmt = st.wan if fig.kind == "amount_wan" else st.int
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                ws.write_number(row, c, value, fmt)
+                _number(ws, row, c, value, fmt)
                 if r.path not in unused and r.status == PASS:
-                    totals[key] += value
+                    totals[key] += value if fig.kind == "amount_wan" else int(value)
             else:
                 ws.write_blank(row, c, None, fmt)
         _s(ws, row, 4 + len(columns), "重复报送，未采用" if r.path in unused else "", st.text)
     row = header_row + 1 + len(readable)
     _s(ws, row, 1, "合计", st.total)
     for c, (key, fig) in enumerate(columns.items(), start=4):
-        ws.write_number(row, c, round(totals[key], 4), st.total_wan if fig.kind == "amount_wan" else st.total)
+        _number(ws, row, c, round(totals[key], 4), st.total_wan if fig.kind == "amount_wan" else st.total)
     ws.freeze_panes(header_row + 1, 2)
     ws.autofilter(header_row, 0, max(row - 1, header_row), len(head) - 1)
     _page(ws, header_row)
+
+
+def _number(ws, row: int, col: int, value: float | int, fmt) -> None:
+    """A figure as a number, or as its digits where a spreadsheet number (a double)
+    would round it."""
+    if isinstance(value, int) and float(value) != value:
+        ws.write_string(row, col, str(value), fmt)
+    else:
+        ws.write_number(row, col, value, fmt)
 
 
 def _charts_sheet(wb, st, reports) -> None:

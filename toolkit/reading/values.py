@@ -20,6 +20,10 @@ never changes a figure) or mapped to one rule of the catalogue.
 | error         | #REF!                   | R6.formula_error                |
 | date          | 2025-01-31              | R6.date                         |
 | bool          | TRUE                    | R6.bool                         |
+| too_large     | 400 digits, 1e308       | R6.range (beyond the kind's bound, kinds.yaml) |
+
+A figure is a finite number within its kind's bound.  A whole number typed as text that a
+float cannot hold exactly (2**53 + 1) stays a Python int, so sums over it stay exact.
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from toolkit.formats.spec import kind_limits
+
 ACCEPTED = ("number", "text_number", "formula")
 # Every class, in a fixed order: the batch frame stores a class as its index here (a
 # small integer column validates far faster than strings).
 CLASSES = (*ACCEPTED, "blank", "whitespace", "nil_word", "unit_number", "text",
-           "formula_nocache", "error", "date", "bool")
+           "formula_nocache", "error", "date", "bool", "too_large")
 CODE = {name: i for i, name in enumerate(CLASSES)}
 
 CLASS_RULES = {
@@ -48,6 +54,7 @@ CLASS_RULES = {
     "error": "R6.formula_error",
     "date": "R6.date",
     "bool": "R6.bool",
+    "too_large": "R6.range",
 }
 
 # Words agencies write for "nothing".  Compared after NFKC and removing white space.
@@ -69,10 +76,15 @@ _UNIT_NUMBER = re.compile(r"^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]
 _HALF_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 
 
+EXACT = 2**53  # beyond this a float no longer holds every whole number
+MAX_DIGITS = 40  # longer digit strings are not converted at all: too large whatever the kind
+SHOWN_CHARS = 24  # a value as typed is cut to this in messages
+
+
 @dataclass(frozen=True, slots=True)
 class Value:
     cls: str
-    number: float | None  # the figure, when the class is accepted
+    number: float | int | None  # the figure, when accepted (int only beyond EXACT)
     shown: object  # as typed, for messages and findings.json
     expected: object = None  # what the cell should hold, where that is clear
     detail: str = ""  # words for the rule's {detail}
@@ -86,8 +98,27 @@ class Value:
         return CLASS_RULES.get(self.cls)
 
 
-def _num(text: str) -> float:
-    return float(text.replace(",", ""))
+def _num(text: str) -> float | int:
+    """The number a checked digit string (``_NUMBER``) stands for: a float, or an exact
+    int when it is whole and beyond EXACT; inf when it is too long to be any figure."""
+    digits = text.replace(",", "")
+    if len(digits) > MAX_DIGITS:
+        return math.inf
+    if "." in digits:
+        return float(digits)
+    whole = int(digits)
+    return whole if abs(whole) > EXACT else float(whole)
+
+
+def _too_large(number: float | int, kind: str) -> bool:
+    return not abs(number) <= kind_limits().get(kind, kind_limits()["count"])
+
+
+def _large(shown, kind: str) -> Value:
+    text = str(shown)
+    if len(text) > SHOWN_CHARS:
+        text = f"{text[:SHOWN_CHARS - 4]}…（共 {len(text)} 个字符）"
+    return Value("too_large", None, text, detail=f"{kind_limits().get(kind, kind_limits()['count']):,}")
 
 
 def _clean(number: float):
@@ -101,12 +132,17 @@ def classify_text(text: str, kind: str) -> Value:
         return Value("whitespace" if text else "blank", None, shown,
                      detail="只有空格" if text else "为空")
     if _NUMBER.match(compact):
-        return Value("text_number", _num(compact), shown)
+        number = _num(compact)
+        if _too_large(number, kind):
+            return _large(shown, kind)
+        return Value("text_number", number, shown)
     if unicodedata.normalize("NFKC", compact) in NIL_WORDS:
         return Value("nil_word", None, shown, expected=0)
     m = _UNIT_NUMBER.match(compact)
     if m:
         number, unit = _num(m.group(1)), m.group(2)
+        if _too_large(number, kind):
+            return _large(shown, kind)
         if unit in MONEY_UNITS:
             wan = number * MONEY_UNITS[unit]
             detail = "" if MONEY_UNITS[unit] == 1 else f"（{m.group(1)}{unit} = {_clean(wan)}万元，金额以万元为单位）"
@@ -142,6 +178,8 @@ def classify(raw, kind: str) -> Value:
             return Value("date", None, _date_text(raw))
         if not math.isfinite(value):  # a stored NaN or INF is no figure
             return Value("error", None, str(value).upper())
+        if _too_large(value, kind):
+            return _large(f"{value:.6g}" if isinstance(value, float) else value, kind)
         return _number(value)
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return Value("date", None, value.isoformat())
@@ -154,7 +192,8 @@ def classify(raw, kind: str) -> Value:
 def _number(value: int | float) -> Value:
     """Plain numbers recur across a batch: one shared (immutable) Value each, which also
     keeps results small when they cross a process pool."""
-    return Value("number", float(value), _clean(value))
+    exact = isinstance(value, int) and abs(value) > EXACT
+    return Value("number", value if exact else float(value), _clean(value))
 
 
 @dataclass(frozen=True)

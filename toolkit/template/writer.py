@@ -308,6 +308,8 @@ class _Renderer:
                 value = float(value)
             elif isinstance(value, numbers.Number) and not isinstance(value, bool):
                 value = value if isinstance(value, int) else float(value)
+                if isinstance(value, int) and float(value) != value:
+                    value = str(value)  # a double would round it; its digits read back exactly
             elif value is not None and not isinstance(value, str):
                 value = str(value)
             self._place(ws, fig.area, value, self.f_figure)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from toolkit.cli.say import say
 from toolkit.common.oserrors import why
 
 
@@ -22,15 +23,15 @@ def register(app) -> None:
         from toolkit.outputs.aggregate import AggregateError, aggregate
 
         if output.suffix.lower() != ".xlsx":
-            typer.echo(f"汇总表文件名应以 .xlsx 结尾：{output}", err=True)
+            say(f"汇总表文件名应以 .xlsx 结尾：{output}", err=True)
             raise typer.Exit(2)
         try:
             rollup = aggregate(sources, output, region=region, year=year, workers=workers)
         except AggregateError as exc:
-            typer.echo(str(exc), err=True)
+            say(str(exc), err=True)
             raise typer.Exit(1)
         except OSError as exc:
-            typer.echo(f"无法写入 {output}：{why(exc)}", err=True)
+            say(f"无法写入 {output}：{why(exc)}", err=True)
             raise typer.Exit(2)
         for line in rollup.lines_zh():
-            typer.echo(line)
+            say(line)

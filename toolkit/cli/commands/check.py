@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from toolkit.cli.ledger_option import LedgerOption, open_ledger
+from toolkit.common.display import shown, shown_name
 from toolkit.formats import spec
 from toolkit.formats.catalogue import SEVERITY_ZH, rules
 from toolkit.formats.findings import STATUS_ZH
@@ -48,13 +49,13 @@ def check(
     console = Console()
     missing = [str(p) for p in [*paths, *(previous or [])] if not p.exists()]
     if missing:
-        console.print(f"[red]找不到：{'、'.join(missing)}[/red]")
+        console.print(Text(shown(f"找不到：{'、'.join(missing)}"), "red"))
         raise typer.Exit(2)
     if outdir.exists() and not outdir.is_dir():
-        console.print(f"[red]输出目录 {outdir} 已存在，但它是文件，不是文件夹[/red]")
+        console.print(Text(shown(f"输出目录 {outdir} 已存在，但它是文件，不是文件夹"), "red"))
         raise typer.Exit(2)
     if format_id is not None and format_id not in spec.formats():
-        console.print(f"[red]未知的报表格式 {format_id}，可选：{'、'.join(spec.formats())}[/red]")
+        console.print(Text(shown(f"未知的报表格式 {format_id}，可选：{'、'.join(spec.formats())}"), "red"))
         raise typer.Exit(2)
     overrides = {"max_file_mb": max_mb, "max_seconds": seconds}
     limits = Limits(**{k: v for k, v in overrides.items() if v is not None})
@@ -77,7 +78,7 @@ def check(
         else:
             batch = run(paths, outdir, **kwargs)
     except RosterError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(Text(shown(exc), "red"))
         raise typer.Exit(2)
     finally:
         book.close()
@@ -93,30 +94,32 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
             continue
         who = report.agency or ("（未能读取）" if report.unreadable else "（未填单位名称）")
         colour = {"pass": "green", "fail": "red", "unreadable": "red"}[report.status]
-        console.print(f"[bold]{Path(report.path).name}[/bold]  {who}  "
-                      f"[{colour}]{STATUS_ZH[report.status]}[/{colour}]  "
-                      f"错误 {report.errors}，提醒 {report.warnings}")
+        # Agency text is printed as text (Text objects: "乙局[/b]" is no markup), shown safely.
+        console.print(Text.assemble((shown_name(report.path), "bold"), "  ", shown(who), "  ",
+                                    (STATUS_ZH[report.status], colour),
+                                    f"  错误 {report.errors}，提醒 {report.warnings}"))
         if report.findings:
             table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
             for title in ("工作表", "单元格", "规则", "说明"):
                 table.add_column(title)
             for f in report.findings:
-                table.add_row(f.sheet or "", f.cell or "", f"{f.rule} {SEVERITY_ZH[f.severity]}", f.message)
+                table.add_row(*(Text(shown(x)) for x in (f.sheet or "", f.cell or "",
+                                                         f"{f.rule} {SEVERITY_ZH[f.severity]}", f.message)))
             console.print(table)
     console.print(f"共 {len(batch.reports)} 个文件：通过 {counts['pass']}，需修改 {counts['fail']}，"
                   f"无法读取 {counts['unreadable']}。")
     if batch.previous is not None:
         for line in batch.previous.lines_zh():
-            console.print(line)
+            console.print(Text(shown(line)))
     if batch.coverage is not None:
         for line in batch.coverage.lines():
-            console.print(line)
+            console.print(Text(shown(line)))
     if batch.outdir is not None:
-        console.print(f"结果：{batch.outdir / 'findings.json'}")
+        console.print(Text(shown(f"结果：{batch.outdir / 'findings.json'}")))
         if batch.summary:
-            console.print(f"汇总：{batch.summary}")
+            console.print(Text(shown(f"汇总：{batch.summary}")))
         if batch.annotated:
-            console.print(f"批注文件：{batch.outdir / 'annotated'}（{len(batch.annotated)} 个）")
+            console.print(Text(shown(f"批注文件：{batch.outdir / 'annotated'}（{len(batch.annotated)} 个）")))
 
 
 def rules_command() -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from toolkit.cli.say import say
+
 
 def register(app: typer.Typer) -> None:
     app.command("demo", help="演示完整流程：示例单位名单、下发模板、模拟报送、校验、批注、汇总和邮件草稿。")(demo)
@@ -17,4 +19,4 @@ def demo(folder: Path = typer.Argument(Path("disclosure-demo"), help="演示文�
 
     result = run_demo(folder, year=year)
     for line in result.lines:
-        print(line)
+        say(line)

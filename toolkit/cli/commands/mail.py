@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import click
 import typer
 
+from toolkit.cli.say import say
 from toolkit.mailing import (
     MailError,
     MailRun,
@@ -107,7 +108,7 @@ def _run(work, roster: Path, dry_run: bool, options: dict) -> None:
         _fail(str(exc))
         return
     for line in run.lines_zh():
-        typer.echo(line)
+        say(line)
     if run.exit_code:
         raise typer.Exit(run.exit_code)
 
@@ -124,5 +125,5 @@ def _password_prompt(settings: SmtpSettings):
 
 
 def _fail(message: str) -> None:
-    typer.echo(message, err=True)
+    say(message, err=True)
     raise typer.Exit(1)

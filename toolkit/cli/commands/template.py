@@ -8,11 +8,12 @@ from typing import NoReturn
 
 import typer
 
+from toolkit.cli.say import say
 from toolkit.common.oserrors import why
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(message, err=True)
+    say(message, err=True)
     raise typer.Exit(code)
 
 
@@ -72,8 +73,8 @@ def template_command(
         except OSError as exc:
             _fail(f"无法写入 {output}：{why(exc)}", 1)
         who = f"（{agency}，{year or '年度待填'}）" if agency else (f"（{year} 年度）" if year else "")
-        typer.echo(f"已生成模板{who}：{path}")
-        typer.echo(f"格式：{fmt.document}，数字格 {len(fmt.figures)} 个，均有名称（{fmt.name_prefix}…）。")
+        say(f"已生成模板{who}：{path}")
+        say(f"格式：{fmt.document}，数字格 {len(fmt.figures)} 个，均有名称（{fmt.name_prefix}…）。")
         return
 
     if output.suffix.lower() == ".xlsx" or (output.exists() and not output.is_dir()):
@@ -85,6 +86,6 @@ def template_command(
         _fail(str(exc), 2)
     except OSError as exc:
         _fail(f"无法写入 {output}：{why(exc)}", 1)
-    typer.echo(f"已为 {len(paths)} 个单位生成 {year} 年度模板（{fmt.document}），保存在：{output}")
+    say(f"已为 {len(paths)} 个单位生成 {year} 年度模板（{fmt.document}），保存在：{output}")
     for entry, path in zip(entries, paths):
-        typer.echo(f"  {entry.name} → {path.name}")
+        say(f"  {entry.name} → {path.name}")
