@@ -1,5 +1,11 @@
 """Annotated copies: real templates, filled as an agency would with openpyxl, annotated,
-then opened again with openpyxl to assert exactly what changed and what did not."""
+then opened again with openpyxl to assert exactly what changed and what did not.
+
+A mark is a conditional format of ours (its formula holds TAG) with a red or yellow
+differential fill, no longer a cell fill: it must outrank the template's formats and clear
+itself once the value changes (issue 12), so marked_cells reads the rules, and the cell's
+own style stays exactly the original's.  Comments carry no rule ID (it has a column of
+its own on 校验结果): the first line is MARK, then one line per finding."""
 
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ from toolkit.outputs.annotate import (
     ERROR_COLOR,
     FEEDBACK_SHEET,
     HEADER_ROW,
+    MARK,
+    TAG,
     TODO_FAIL,
     WARNING_COLOR,
     annotate,
@@ -77,16 +85,25 @@ def xml(style) -> bytes:
     return tostring(style.to_tree())
 
 
+def our_rules(ws):
+    """(cell, rule) for each conditional-format rule of ours on ``ws``."""
+    return [(str(cf.sqref), rule) for cf in ws.conditional_formatting for rule in cf.rules
+            if any(TAG in f for f in rule.formula)]
+
+
 def marked_cells(wb) -> tuple[dict, dict]:
-    """(sheet, cell) -> fill colour for cells with our fills; (sheet, cell) -> comment."""
+    """(sheet, cell) -> mark colour for cells with our marks; (sheet, cell) -> comment."""
     fills, comments = {}, {}
+    dxfs = wb._differential_styles.styles
     for ws in wb.worksheets:
         if ws.title == FEEDBACK_SHEET:
             continue
+        for cell, rule in our_rules(ws):
+            colour = dxfs[rule.dxfId].fill.bgColor.rgb
+            assert colour in OURS
+            fills[(ws.title, cell)] = colour
         for row in ws.iter_rows():
             for c in row:
-                if c.fill.fill_type == "solid" and c.fill.fgColor.rgb in OURS:
-                    fills[(ws.title, c.coordinate)] = c.fill.fgColor.rgb
                 if c.comment is not None:
                     comments[(ws.title, c.coordinate)] = c.comment
     return fills, comments
@@ -106,8 +123,10 @@ def assert_template_kept(original: Path, copy: Path) -> None:
         assert wb_.protection.password == wa.protection.password and wa.protection.password
         assert [(str(d.sqref), d.type, d.formula1) for d in wb_.data_validations.dataValidation] == \
                [(str(d.sqref), d.type, d.formula1) for d in wa.data_validations.dataValidation]
-        assert [(str(cf.sqref), [r.formula for r in cf.rules]) for cf in wb_.conditional_formatting] == \
-               [(str(cf.sqref), [r.formula for r in cf.rules]) for cf in wa.conditional_formatting]
+        # The template's formats, all kept (ours come in addition, see our_rules).
+        theirs = [(str(cf.sqref), [r.formula for r in cf.rules]) for cf in wb_.conditional_formatting
+                  if not any(TAG in f for r in cf.rules for f in r.formula)]
+        assert theirs == [(str(cf.sqref), [r.formula for r in cf.rules]) for cf in wa.conditional_formatting]
         assert wb_.print_area == wa.print_area
     assert b["_meta"].sheet_state == "veryHidden"
     assert {n: d.attr_text for n, d in b.defined_names.items()} == \
@@ -139,30 +158,32 @@ def test_flagged_cells_exactly_and_template_kept(returned, tmp_path):
                      (in_force.sheet, in_force.cell): WARNING_COLOR}
     assert set(comments) == set(fills)
     assert all(c.author == AUTHOR for c in comments.values())
-    both = comments[(total.sheet, total.cell)].text
-    assert both.splitlines()[0].startswith("R3 行合计（错误）：") and findings[0].message in both
-    assert both.splitlines()[1].startswith("R1 勾稽关系（错误）：")
-    assert comments[(in_force.sheet, in_force.cell)].text.startswith("R8 现行有效件数衔接（提醒）：")
+    both = comments[(total.sheet, total.cell)].text.splitlines()
+    assert both[0] == MARK
+    assert both[1].startswith("行合计（错误）：") and both[1].endswith(findings[0].message)
+    assert both[2].startswith("勾稽关系（错误）：")
+    assert comments[(in_force.sheet, in_force.cell)].text.splitlines()[1].startswith("现行有效件数衔接（提醒）：")
+    assert not any(f.rule in c.text for c in comments.values() for f in findings)  # no rule ID for agencies
 
-    # Only the fill changed: number format, border, protection and value are the original's.
+    # The cell itself is the original's: value, number format, border, protection, fill.
     orig = openpyxl.load_workbook(returned)
     for sheet, cell in fills:
         a, b = orig[sheet][cell], wb[sheet][cell]
         assert (b.value, b.number_format) == (a.value, a.number_format)
-        assert [xml(b.border), xml(b.protection), xml(b.font)] == [xml(a.border), xml(a.protection), xml(a.font)]
+        assert [xml(b.border), xml(b.protection), xml(b.font), xml(b.fill)] == \
+               [xml(a.border), xml(a.protection), xml(a.font), xml(a.fill)]
         assert b.protection.locked is False  # still an input cell
-        assert a.fill != b.fill
 
     ws = wb[FEEDBACK_SHEET]
     assert wb.sheetnames[0] == FEEDBACK_SHEET and wb.active.title == FEEDBACK_SHEET
     assert ws.protection.sheet is True
     assert ws["A2"].value == TODO_FAIL
-    header = [ws.cell(HEADER_ROW, c).value for c in range(1, 10)]
-    assert header == ["序号", "规则", "严重程度", "工作表", "单元格", "项目", "填报值", "应为", "说明"]
-    rows = list(ws.iter_rows(min_row=HEADER_ROW + 1, max_col=9))
+    header = [ws.cell(HEADER_ROW, c).value for c in range(1, 11)]
+    assert header == ["序号", "规则", "严重程度", "工作表", "单元格", "项目", "填报值", "应为", "说明", "编号"]
+    rows = list(ws.iter_rows(min_row=HEADER_ROW + 1, max_col=10))
     assert [r[0].value for r in rows] == [1, 2, 3, 4, 5]
-    assert [r[1].value for r in rows] == ["R3 行合计", "R1 勾稽关系", "R6.text 不是数字",
-                                          "R8 现行有效件数衔接", "S3 单位或年度"]
+    assert [r[1].value for r in rows] == ["行合计", "勾稽关系", "不是数字", "现行有效件数衔接", "单位或年度"]
+    assert [r[9].value for r in rows] == ["R3", "R1", "R6.text", "R8", "S3"]  # the ID in its own column
     assert [r[2].value for r in rows] == ["错误", "错误", "错误", "提醒", "提醒"]
     assert [r[8].value for r in rows] == [f.message for f in findings]
     for r, f in zip(rows[:4], findings[:4]):
@@ -194,7 +215,7 @@ def test_reannotating_replaces_marks(returned, tmp_path):
     assert fills == {(fig.sheet, fig.cell): ERROR_COLOR}
     assert set(comments) == {(fig.sheet, fig.cell)}
     ws = wb[FEEDBACK_SHEET]
-    assert ws.cell(HEADER_ROW + 1, 2).value == "R5 复议诉讼合计"
+    assert (ws.cell(HEADER_ROW + 1, 2).value, ws.cell(HEADER_ROW + 1, 10).value) == ("复议诉讼合计", "R5")
     assert ws.cell(HEADER_ROW + 2, 1).value is None
     # The cells marked the first time look exactly as in the original again.
     orig = openpyxl.load_workbook(returned)

@@ -274,18 +274,23 @@ def _shift(formula: str, drow: int, dcol: int) -> str:
 
 
 def _evaluate(formula: str, values: dict[str, float]) -> bool:
-    """The little Excel the conditional formats use: SUM, ROUND, ranges, <>."""
+    """The little Excel the conditional formats use: AND, COUNT, SUM, ROUND, ranges, <>;
+    a cell missing from ``values`` is blank."""
 
-    def rng(a: str, b: str) -> list[float]:
+    def rng(a: str, b: str) -> list[float | None]:
         (ca, ra), (cb, rb) = coordinate_from_string(a), coordinate_from_string(b)
-        return [values.get(f"{get_column_letter(c)}{r}", 0)
+        return [values.get(f"{get_column_letter(c)}{r}")
                 for r in range(ra, rb + 1)
                 for c in range(column_index_from_string(ca), column_index_from_string(cb) + 1)]
 
     expr = re.sub(r"([A-Z]+\d+):([A-Z]+\d+)", r'rng("\1","\2")', formula)
     expr = re.sub(r'(?<!")\b([A-Z]{1,3}\d+)\b(?!")', r'rng("\1","\1")', expr)
     expr = expr.replace("SUM(", "total(").replace("ROUND(", "round(").replace("<>", "!=")
-    return eval(expr, {"rng": rng, "total": lambda *xs: sum(sum(x) for x in xs), "round": round})
+    expr = expr.replace("AND(", "every(").replace("COUNT(", "count(")
+    expr = re.sub(r"(?<![<>!=])=(?!=)", "==", expr)
+    return eval(expr, {"rng": rng, "round": round, "every": lambda *xs: all(xs),
+                       "total": lambda *xs: sum(v or 0 for x in xs for v in x),
+                       "count": lambda *xs: sum(v is not None for x in xs for v in x)})
 
 
 def _live_rules(wb, sheet: str) -> dict[str, str]:
@@ -337,15 +342,21 @@ def test_live_checks_turn_red_exactly_when_their_equation_fails(wb):
             continue
         anchor = FMT.figures[eq.anchor]
         formula = _live_rules(wb, anchor.sheet)[anchor.cell]
+        zeros = {f.cell: 0 for f in FMT.part_figures(anchor.part)}  # all filled in, consistent
         # Any figure the equation reads, and only those, turns the anchor red when it
         # alone is off …
         for fig in FMT.part_figures(anchor.part):
-            red = _evaluate(formula, {fig.cell: 3})
+            red = _evaluate(formula, {**zeros, fig.cell: 3})
             assert red is (fig.key in eq.keys), (eq.rule, eq.anchor, fig.key)
+            # … but not while a figure it reads is blank or a word (not checkable, as in
+            # the batch check).
+            if fig.key in eq.keys:
+                other = next(k for k in eq.keys if k != fig.key)
+                assert _evaluate(formula, {**zeros, fig.cell: 3, FMT.figures[other].cell: None}) is False
         # … and the two sides agreeing, on any of their terms, clears it.
         for left in eq.lhs:
             for right in eq.rhs:
-                values = {FMT.figures[left.key].cell: 7}
+                values = {**zeros, FMT.figures[left.key].cell: 7}
                 values[FMT.figures[right.key].cell] = values.get(FMT.figures[right.key].cell, 0) + 7
                 assert _evaluate(formula, values) is False, (eq.rule, left.key, right.key)
 

@@ -58,7 +58,8 @@ def _runs(fmt: spec.Format, terms: list[spec.Term]) -> list[tuple[str, spec.Area
 
 
 def _formula(fmt: spec.Format, eq: spec.Equation, ref) -> str:
-    """TRUE when ``eq`` fails; ``ref(sheet, area)`` spells each reference."""
+    """TRUE when ``eq`` fails with all its figures filled in; ``ref(sheet, area)`` spells
+    each reference."""
 
     def side(terms: tuple[spec.Term, ...]) -> str:
         plus = [t for t in terms if t.sign > 0]
@@ -68,12 +69,17 @@ def _formula(fmt: spec.Format, eq: spec.Equation, ref) -> str:
             expr += f"-SUM({','.join(ref(s, a) for s, a in _runs(fmt, minus))})"
         return expr
 
-    return f"ROUND({side(eq.lhs)}-({side(eq.rhs)}),4)<>0"
+    # Only when every figure of the equation is a number (COUNT = n), as the batch check:
+    # a blank or a word in one of them makes the sum not checkable, not wrong.
+    terms = [*eq.lhs, *eq.rhs]
+    every = ",".join(ref(s, a) for s, a in _runs(fmt, terms))
+    n = len({t.key for t in terms})
+    return f"AND(COUNT({every})={n},ROUND({side(eq.lhs)}-({side(eq.rhs)}),4)<>0)"
 
 
 def equation_formula(fmt: spec.Format, eq: spec.Equation, sheet: str, *, relative: bool = False) -> str:
     """Excel formula (without “=”) that is TRUE when ``eq`` fails, e.g.
-    ``ROUND(SUM($J$5)-(SUM($D$5:$I$5)),4)<>0``; references on ``sheet`` are unqualified,
+    ``AND(COUNT($J$5,$D$5:$I$5)=7,ROUND(SUM($J$5)-(SUM($D$5:$I$5)),4)<>0)``; references on ``sheet`` are unqualified,
     and relative to the anchor with ``relative``."""
     return _formula(fmt, eq, lambda s, a: absolute_ref(s, a, other_sheet=s != sheet, relative=relative))
 

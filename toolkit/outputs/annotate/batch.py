@@ -1,0 +1,196 @@
+"""Annotated copies of a batch: their names (``<stem>_校验意见.xlsx``), which reports get
+one and why not, and the copies made, many at a time over a process pool."""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.common import filenames
+from toolkit.common.atomic import atomic_path
+from toolkit.common.layout import ANNOTATED_DIR, ANNOTATED_MARK
+from toolkit.common.oserrors import why
+from toolkit.formats.findings import UNREADABLE, FileReport, Finding
+from toolkit.outputs.annotate.annotated import patch
+from toolkit.outputs.annotate.package import PackageError
+from toolkit.workbook.book import vet
+from toolkit.workbook.limits import Limits, Unreadable
+
+_MARK_RE = re.compile(re.escape(ANNOTATED_MARK) + r"(_\d+)?$")
+_OOXML_SUFFIXES = (".xlsx", ".xlsm")
+POOL_THRESHOLD = 8  # fewer copies than this are made in-process: a pool costs more
+
+
+class AnnotateError(Exception):
+    """An annotated copy could not be made; the message is 中文 and names the file."""
+
+
+# --------------------------------------------------------------------------- names
+
+
+def annotated_name(original: str | os.PathLike, *, macros: bool | None = None) -> str | None:
+    """``<original stem>_校验意见.xlsx`` (``.xlsm`` for a workbook with macros); None for an
+    .xls/.et original, which cannot be annotated.  A stem that already ends in 校验意见
+    (a returned copy) is not marked twice."""
+    path = Path(original)
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".et", ".ett", ".xlt"):
+        return None
+    if macros is None:
+        macros = suffix in (".xlsm", ".xltm")
+    stem = _MARK_RE.sub("", path.stem)
+    return filenames.safe_filename(stem, ANNOTATED_MARK + (".xlsm" if macros else ".xlsx"))
+
+
+def why_not(report: FileReport) -> str | None:
+    """Why no annotated copy is made for ``report`` (中文), or None when one is."""
+    if not report.findings:
+        return "无需修改"
+    if report.status == UNREADABLE:
+        return "文件无法读取，未生成批注文件"
+    try:
+        with open(report.path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return "原文件已不存在，未生成批注文件"
+    if head != b"PK\x03\x04":
+        return "旧版 .xls/.et 文件无法批注，请另存为 .xlsx 后重新报送"
+    return None
+
+
+# --------------------------------------------------------------------------- batch
+
+
+@dataclass
+class Annotated:
+    """What annotate_all made: report path -> copy, and report path -> 中文 reason for
+    every report with findings that got no copy."""
+
+    paths: dict[str, Path] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def for_summary(self) -> dict[str, Path | str]:
+        return {**self.skipped, **self.paths}
+
+
+def annotate_all(reports: list[FileReport], outdir: str | os.PathLike, *,
+                 clean: bool = True, workers: int = 1, limits: Limits | None = None) -> Annotated:
+    """An annotated copy in OUTDIR/annotated/ for every report with findings.
+
+    Names are made unique within the batch (``_2``…) and never equal an input file.  With
+    ``clean``, copies left in that folder by an earlier run and not made now are removed
+    (never an input of this batch), so a re-run replaces the previous results.
+    ``workers`` > 1 spreads many copies over processes."""
+    dest = Path(outdir) / ANNOTATED_DIR
+    inputs = {_resolved(r.path) for r in reports}
+    taken = {p.name.casefold() for p in inputs if p.parent == _resolved(dest)}
+    result = Annotated()
+    jobs = []
+    for report in reports:
+        reason = why_not(report)
+        if reason is not None:
+            if report.findings:
+                result.skipped[report.path] = reason
+            continue
+        name = annotated_name(report.path, macros=_has_macros(Path(report.path)))
+        if name is None:  # an .xls name holding an .xlsx: annotate it as .xlsx
+            name = filenames.safe_filename(Path(report.path).stem, ANNOTATED_MARK + ".xlsx")
+        jobs.append((report, dest, filenames.unique_name(name, taken), limits))
+    if workers > 1 and len(jobs) >= POOL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            done = list(pool.map(_annotate_job, jobs, chunksize=4))
+    else:
+        done = [_annotate_job(job) for job in jobs]
+    for (report, *_), (path, error) in zip(jobs, done):
+        if path is not None:
+            result.paths[report.path] = path
+        else:
+            result.skipped[report.path] = error or "未生成批注文件"
+    if clean and dest.is_dir():
+        made = {p.name for p in result.paths.values()}
+        for old in dest.iterdir():
+            if (old.is_file() and old.suffix.lower() in _OOXML_SUFFIXES
+                    and ANNOTATED_MARK in old.stem and old.name not in made
+                    and _resolved(old) not in inputs):
+                old.unlink()
+    return result
+
+
+def _annotate_job(job) -> tuple[Path | None, str | None]:
+    report, dest, name, limits = job
+    try:
+        return annotate(report, dest, name=name, limits=limits), None
+    except AnnotateError as exc:
+        return None, str(exc)
+    except Exception as exc:  # one bad file must not stop the batch; say which
+        return None, f"{Path(report.path).name}：生成批注文件时出错（{why(exc)}）"
+
+
+def _resolved(path) -> Path:
+    try:
+        return Path(path).resolve()
+    except OSError:
+        return Path(os.path.abspath(path))
+
+
+def _has_macros(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(n.lower() == "xl/vbaproject.bin" for n in zf.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+# --------------------------------------------------------------------------- one file
+
+
+def annotate(report: FileReport, dest: str | os.PathLike, *, name: str | None = None,
+             limits: Limits | None = None) -> Path | None:
+    """Writes the annotated copy of ``report.path`` into the folder ``dest`` (created if
+    needed; file name ``name`` or annotated_name()) atomically and returns its path.
+    ``dest`` may also be the copy's full path (ending .xlsx/.xlsm).
+    None when the original is not an .xlsx/.xlsm workbook (.xls/.et).  The original is
+    only read.  Raises AnnotateError (中文) when the workbook cannot be opened or is over
+    ``limits`` (the whole file is vetted before any part of it is inflated)."""
+    src = Path(report.path)
+    _vet(src, limits)
+    try:
+        with open(src, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise AnnotateError(f"{src.name}：无法读取原文件，未生成批注文件（{why(exc)}）") from None
+    if head != b"PK\x03\x04":
+        return None
+    dest = Path(dest)
+    if name is None and dest.suffix.lower() in _OOXML_SUFFIXES and not dest.is_dir():
+        dest, name = dest.parent, dest.name  # a file path was given
+    if name is None:
+        name = annotated_name(src, macros=_has_macros(src)) or filenames.safe_filename(
+            src.stem, ANNOTATED_MARK + ".xlsx")
+    target = dest / name
+    if _resolved(target) == _resolved(src):
+        raise AnnotateError(f"{src.name}：批注文件会覆盖原文件，已跳过；请换一个输出目录")
+    try:
+        with atomic_path(target) as tmp:
+            patch(report, src, tmp, limits)
+    except PackageError as exc:
+        raise AnnotateError(f"{src.name}：无法打开工作簿生成批注文件（{exc}）") from None
+    return target
+
+
+def _vet(src: Path, limits: Limits | None) -> None:
+    """The file's limits (toolkit.workbook.gate), before anything is inflated.  A file
+    that is no workbook is left to annotate (None for .xls, 无法打开 for the rest)."""
+    try:
+        vet(src, limits)
+    except Unreadable as exc:
+        if exc.code in ("F6", "F7"):
+            message = Finding.of(exc.code, detail=exc.detail).message
+            raise AnnotateError(f"{src.name}：未生成批注文件（{message}）") from None
+    except OSError:
+        pass  # said when the file is read
