@@ -1,20 +1,26 @@
-"""Throughput of `disclosure check` against the naive pipeline, and memory in N.
+"""`disclosure check` end to end against the naive pipeline, annotated copies, and memory in N.
 
-    python bench/bench_check.py                 # 2,000 returns, then 10,000 (memory)
-    python bench/bench_check.py --n 500 --naive 50
+    python bench/bench_check.py                       # the targets of issue 12 (below)
+    python bench/bench_check.py --runs 2000:0.1 --naive 50
 
-Makes N filled returns (10 % with a planted mistake) from the real template, then times
- - this pipeline: content sniffing, streaming reads by defined name in a worker pool,
-   one stacked frame and one pandera validation per 1,000 files (check.read_reports);
- - the naive one: openpyxl full load + a one-row frame + one pandera validate per file,
-   on a sample of the same files (files/s extrapolates linearly);
-and prints files/s for both, the ratio, and peak memory (this process and its workers).
-Each N runs in a fresh process so its peak memory is its own.
+Each run (N returns, a share of them failing) makes N filled returns from the real
+template (a share with one figure off by one), then times, in one process:
+ - `check`: check.run on the folder, end to end: sniffing, reading in a worker pool,
+   pandera validation, findings.json, an annotated copy per failing return, 汇总.xlsx;
+ - annotated copies alone (annotate_all again on the same reports, same pool);
+ - the naive pipeline on a sample of the same files: per file an openpyxl full load, a
+   one-row frame validated by one pandera schema with the same rules, and for a failing
+   file an openpyxl load + comment + save as its annotated copy (files/s extrapolates);
+and prints files/s, copies/s, the ratio to the naive pipeline measured in the same run,
+peak memory (this process; the largest worker) and the machine's load (`uptime`: the
+figures are for a machine that may be shared).  Each run is a fresh process, so its
+peak memory is its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import shutil
@@ -28,9 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 UNIQUE = 200  # distinct workbooks; the rest are copies (reading cost is the same)
+RUNS = ("2000:0.1", "2000:0.3", "10000:0.1")  # N:failing share
 
 
-def make_returns(folder: Path, n: int) -> list[Path]:
+def make_returns(folder: Path, n: int, failing: float = 0.1) -> list[Path]:
     from figures import consistent
 
     from toolkit.formats import spec
@@ -40,9 +47,10 @@ def make_returns(folder: Path, n: int) -> list[Path]:
     rng = random.Random(7)
     keys = [k for k in fmt.figures if k.startswith("p3.")]
     unique = []
+    bad = round(failing * 10)
     for i in range(min(n, UNIQUE)):
         values = consistent(fmt, rng)
-        if i % 10 == 0:  # 10 %: one figure off by one
+        if i % 10 < bad:  # this share: one figure off by one
             key = rng.choice(keys)
             values[key] += 1
         path = folder / f"u{i:04d}.xlsx"
@@ -62,10 +70,11 @@ def peak_mb() -> tuple[float, float]:
     return me, kids
 
 
-def naive(files: list[Path]) -> float:
+def naive(files: list[Path], outdir: Path) -> float:
     import pandas as pd
     import pandera.pandas as pa
     from openpyxl import load_workbook
+    from openpyxl.comments import Comment
 
     from toolkit.checking import schemas
     from toolkit.formats import spec
@@ -74,6 +83,7 @@ def naive(files: list[Path]) -> float:
     # The same rules in one schema, validated once per file.
     sums = schemas.sums_schema(fmt)
     schema = pa.DataFrameSchema(sums.columns, checks=schemas.figures_schema(fmt).checks + sums.checks)
+    outdir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     for path in files:
         wb = load_workbook(path, data_only=True)
@@ -85,44 +95,66 @@ def naive(files: list[Path]) -> float:
         frame = pd.DataFrame([row], dtype="float64")
         try:
             schema.validate(frame, lazy=True)
-        except Exception:
-            pass
+        except pa.errors.SchemaErrors:  # a failing return: its annotated copy, the naive way
+            copy = load_workbook(path)
+            first = next(iter(fmt.figures.values()))
+            copy[first.sheet][first.cell].comment = Comment("校验意见", "校验工具")
+            copy.save(outdir / path.name)
     return len(files) / (time.perf_counter() - start)
 
 
-def one(n: int, n_naive: int, workers: int | None) -> None:
+def load() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except OSError:
+        return f"loadavg {os.getloadavg()}"
+
+
+def one(n: int, failing: float, n_naive: int, workers: int | None) -> None:
     from toolkit.outputs import check
+    from toolkit.outputs.annotate import annotate_all
 
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+        folder = Path(tmp) / "in"
+        folder.mkdir()
         t = time.perf_counter()
-        files = make_returns(folder, n)
+        files = make_returns(folder, n, failing)
         made = time.perf_counter() - t
+        before = load()
         start = time.perf_counter()
-        reports = check.read_reports(files, workers=workers)
+        batch = check.run([folder], Path(tmp) / "out", workers=workers)
         ours = n / (time.perf_counter() - start)
-        failed = sum(r.status != "pass" for r in reports)
+        failed = sum(r.status != "pass" for r in batch.reports)
+        start = time.perf_counter()
+        copies = annotate_all(batch.reports, Path(tmp) / "out2", workers=workers or os.cpu_count() or 1)
+        per_copy = len(copies.paths) / (time.perf_counter() - start)
         me, kids = peak_mb()
-        line = (f"N={n}: 本管线 {ours:,.0f} 个/秒（{failed} 个需修改）；"
-                f"峰值内存 主进程 {me:,.0f} MB，工作进程 {kids:,.0f} MB；生成用时 {made:.1f} 秒")
+        line = (f"N={n}，{failing:.0%} 有错：check 全流程 {ours:,.0f} 个/秒（{failed} 个需修改，"
+                f"批注副本 {len(batch.annotated)} 个）；批注副本单独 {per_copy:,.0f} 个/秒；"
+                f"峰值内存 主进程 {me:,.0f} MB，最大工作进程 {kids:,.0f} MB；生成用时 {made:.1f} 秒")
         if n_naive:
-            slow = naive(files[:n_naive])
-            line += f"；朴素管线 {slow:,.1f} 个/秒（抽样 {n_naive} 个）；倍数 {ours / slow:,.0f}×"
+            sample = files[:n_naive]
+            slow = naive(sample, Path(tmp) / "naive")
+            line += f"；朴素管线 {slow:,.1f} 个/秒（抽样 {len(sample)} 个，同一次运行）；倍数 {ours / slow:,.0f}×"
         print(line, flush=True)
+        print(f"  负载：开始 {before}；结束 {load()}", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, nargs="*", default=[2000, 10000])
+    ap.add_argument("--runs", nargs="*", default=list(RUNS), help="N:failing share, e.g. 2000:0.1")
     ap.add_argument("--naive", type=int, default=100, help="files timed through the naive pipeline")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        one(args.n[0], args.naive, args.workers)
+        n, failing = args.runs[0].split(":")
+        one(int(n), float(failing), args.naive, args.workers)
         return
-    for n in args.n:  # a fresh process per N: peak memory is that N's own
-        cmd = [sys.executable, __file__, "--one", "--n", str(n), "--naive", str(args.naive if n == args.n[0] else 0)]
+    for i, run in enumerate(args.runs):  # a fresh process per run: peak memory is its own
+        n = int(run.split(":")[0])
+        cmd = [sys.executable, __file__, "--one", "--runs", run,
+               "--naive", str(args.naive if n <= 2000 else 0)]
         if args.workers:
             cmd += ["--workers", str(args.workers)]
         subprocess.run(cmd, check=True)
