@@ -27,29 +27,26 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=600)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--workers", type=int, default=1,
-                    help="worker processes (they inherit the setting: fork)")
+                    help="worker processes")
     args = ap.parse_args()
 
     import bench_check
 
     from toolkit.outputs import check
-    from toolkit.workbook import ooxml
+    from toolkit.workbook.limits import Limits
 
     with tempfile.TemporaryDirectory() as tmp:
         bench_check.UNIQUE = args.n  # every file distinct: no part is remembered from another
         files = bench_check.make_returns(Path(tmp), args.n)
         check.read_reports(files[:50], workers=1)  # imports, pandera schemas built
-        default = ooxml.FAST_MAX
         best = {}
         for _ in range(args.rounds):
-            for mode, fast_max in (("one_pass", default), ("streaming", -1)):
-                ooxml.FAST_MAX = fast_max
+            for mode, limits in (("one_pass", Limits()), ("streaming", Limits(one_pass_max=-1))):
                 start = time.perf_counter()
-                reports = check.read_reports(files, workers=args.workers)
+                reports = check.read_reports(files, workers=args.workers, limits=limits)
                 took = time.perf_counter() - start
                 best[mode] = min(best.get(mode, took), took)
                 assert sum(r.status == "pass" for r in reports) == args.n - args.n // 10
-        ooxml.FAST_MAX = default
     one, streamed = best["one_pass"], best["streaming"]
     print(f"{args.n} 个报送文件读取并校验（{args.workers} 个进程，{args.rounds} 轮取最快）：")
     print(f"  一次读入（正则）  {one:.2f} 秒  {args.n / one:,.0f} 个/秒")

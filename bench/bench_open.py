@@ -9,8 +9,8 @@ with consistent random figures, as an agency would return it):
   toolkit.reading.reader.read_return                       the whole reader (sha256, names, labels,
                                                    value classes, agency block)
 
-each twice: with small parts read in one pass (the default, toolkit.workbook.ooxml.FAST_MAX) and with
-every part streamed through expat handlers (FAST_MAX = -1: the earlier way of reading a
+each twice: with small parts read in one pass (the default, Limits.one_pass_max) and with
+every part streamed through expat handlers (one_pass_max=-1: the earlier way of reading a
 sheet, for comparison in the same run), then openpyxl on the same file for scale.
 The first three rows are the ones this script printed before the one-pass reader, so
 figures from older runs compare directly.
@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from toolkit.workbook import ooxml  # noqa: E402
 from toolkit.workbook.book import open_book  # noqa: E402
+from toolkit.workbook.limits import Limits  # noqa: E402
 
 
 def filled_template(path: Path) -> Path:
@@ -90,17 +90,19 @@ def main(n: int = 300, with_openpyxl: bool = True) -> None:
         cells = sum(len(v) for v in by_sheet.values())
         print(f"文件 {path.stat().st_size / 1024:.1f} KB，{len(by_sheet)} 个工作表，{cells} 个定义名称单元格")
 
+        lim = Limits()  # the closures below read the mode being timed
+
         def ours_open():
-            open_book(path).close()
+            open_book(path, lim).close()
 
         def ours():
-            with open_book(path) as b:
+            with open_book(path, lim) as b:
                 names = b.defined_names  # noqa: F841 - what the reader touches first
                 for sheet, refs in by_sheet.items():
                     b.read_cells(sheet, refs)
 
         def ours_all():
-            with open_book(path) as b:
+            with open_book(path, lim) as b:
                 [s.protected for s in b.sheets], b.custom_properties  # noqa: B018
                 for sheet, refs in by_sheet.items():
                     b.read_cells(sheet, refs)
@@ -109,22 +111,17 @@ def main(n: int = 300, with_openpyxl: bool = True) -> None:
         def reader():
             from toolkit.reading.reader import read_return
 
-            read_return(path)
+            read_return(path, limits=lim)
 
         figures: dict[str, dict[str, float]] = {}
-        default = ooxml.FAST_MAX
-        for mode, fast_max in (("一次读入（默认）", default), ("逐行流式解析（FAST_MAX=-1）", -1)):
-            ooxml.FAST_MAX = fast_max
+        for mode, lim in (("一次读入（默认）", Limits()), ("逐行流式解析（one_pass_max=-1）", Limits(one_pass_max=-1))):  # noqa: B007 - read by the closures
             print(f"—— {mode}")
-            try:
-                figures[mode] = {
-                    "open": bench("toolkit.workbook.book: open_book", ours_open, n),
-                    "names": bench("toolkit.workbook.book: open + read_cells (names)", ours, n),
-                    "all": bench("  + sheets, custom props, merged_ranges", ours_all, n),
-                    "reader": bench("toolkit.reading.reader.read_return", reader, n),
-                }
-            finally:
-                ooxml.FAST_MAX = default
+            figures[mode] = {
+                "open": bench("toolkit.workbook.book: open_book", ours_open, n),
+                "names": bench("toolkit.workbook.book: open + read_cells (names)", ours, n),
+                "all": bench("  + sheets, custom props, merged_ranges", ours_all, n),
+                "reader": bench("toolkit.reading.reader.read_return", reader, n),
+            }
         one, streamed = figures.values()
         print(f"一次读入比流式解析快：读定义名称 {streamed['names'] / one['names']:.1f} 倍，"
               f"连同工作表信息 {streamed['all'] / one['all']:.1f} 倍，整个读取 {streamed['reader'] / one['reader']:.1f} 倍")

@@ -51,15 +51,14 @@ def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
     return out
 
 
-@pytest.fixture(params=["one_pass", "streaming"])
-def reading(request, monkeypatch) -> str:
-    """Runs a test twice: small parts read in one pass (the default, see
-    toolkit.workbook.ooxml.FAST_MAX) and every part streamed, so both paths owe the same answers."""
-    if request.param == "streaming":
-        from toolkit.workbook import ooxml
+@pytest.fixture(scope="session", params=["one_pass", "streaming"])
+def reading(request):
+    """The Limits to read with, twice: small parts read in one pass (the default,
+    Limits.one_pass_max) and every part streamed, so both paths owe the same answers.
+    Tests pass it to open_book (dataclasses.replace it to change another limit)."""
+    from toolkit.workbook.limits import Limits
 
-        monkeypatch.setattr(ooxml, "FAST_MAX", -1)
-    return request.param
+    return Limits() if request.param == "one_pass" else Limits(one_pass_max=-1)
 
 
 @pytest.fixture(autouse=True)

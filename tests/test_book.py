@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import zipfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -13,9 +14,10 @@ import pytest
 import xlsxwriter
 from conftest import soffice_convert
 
+from toolkit.common.a1 import parse_ref
 from toolkit.workbook import ooxml
-from toolkit.workbook.book import RawCell, SheetInfo, open_book, parse_ref
-from toolkit.workbook.limits import Limits, Unreadable
+from toolkit.workbook.book import RawCell, SheetInfo, open_book
+from toolkit.workbook.limits import Unreadable
 from toolkit.workbook.ooxml import is_date_format, parse_name_target
 
 # Every test here runs on both reading paths (conftest.reading).
@@ -102,8 +104,8 @@ def xw_path(tmp_path_factory) -> Path:
     return build_xlsxwriter(tmp_path_factory.mktemp("xw") / "returned.xlsx")
 
 
-def test_xlsxwriter_cells(xw_path):
-    with open_book(xw_path) as book:
+def test_xlsxwriter_cells(xw_path, reading):
+    with open_book(xw_path, reading) as book:
         cells = book.read_cells("数据", [*XW_CELLS, "C4", "Z99"])
     assert cells == XW_CELLS  # C4 (formatted blank) and Z99 (absent) are left out
     assert type(cells["B1"].value) is int and type(cells["B2"].value) is float
@@ -112,8 +114,8 @@ def test_xlsxwriter_cells(xw_path):
     assert cells["B1"].as_datetime() is None
 
 
-def test_xlsxwriter_metadata(xw_path):
-    with open_book(xw_path) as book:
+def test_xlsxwriter_metadata(xw_path, reading):
+    with open_book(xw_path, reading) as book:
         assert book.kind == "xlsx"
         assert book.sheets == [
             SheetInfo("数据", "visible", True),
@@ -135,8 +137,8 @@ def test_xlsxwriter_metadata(xw_path):
         assert book.read_cells("_meta", ["A1", "B1"]) == {"A1": RawCell("format"), "B1": RawCell("gov-2021")}
 
 
-def test_refs_keyed_as_given_and_ranges_read_top_left(xw_path):
-    with open_book(xw_path) as book:
+def test_refs_keyed_as_given_and_ranges_read_top_left(xw_path, reading):
+    with open_book(xw_path, reading) as book:
         assert book.read_cells("数据", ["$B$1", "b2", "A10:D10"]) == {
             "$B$1": RawCell(5), "b2": RawCell(2.5), "A10:D10": RawCell("合并标题")}
         with pytest.raises(KeyError):
@@ -144,11 +146,11 @@ def test_refs_keyed_as_given_and_ranges_read_top_left(xw_path):
 
 
 def test_read_grid_window(xw_path, reading):
-    with open_book(xw_path) as book:
+    with open_book(xw_path, reading) as book:
         grid = book.read_grid("数据", max_rows=3, max_cols=2)
         assert grid == {(1, 1): RawCell("标签"), (2, 1): RawCell("标签"), (1, 2): RawCell(5),
                         (2, 2): RawCell(2.5), (3, 2): RawCell(10, formula="B1*2", has_cache=True)}
-        if reading == "one_pass":
+        if reading.one_pass_max >= 0:
             # A small sheet is indexed whole, once: every later read answers from the index.
             assert not book.last_scan.stopped_early and book.last_scan.rows_seen == 9
             book.last_scan = None
@@ -170,7 +172,7 @@ def test_read_grid_window(xw_path, reading):
         assert len(full) == len(XW_CELLS)
 
 
-def test_inline_strings_from_constant_memory_writer(tmp_path):
+def test_inline_strings_from_constant_memory_writer(tmp_path, reading):
     path = tmp_path / "inline.xlsx"
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     ws = wb.add_worksheet("表")
@@ -179,7 +181,7 @@ def test_inline_strings_from_constant_memory_writer(tmp_path):
     ws.write_string(1, 0, "第二行")
     wb.close()
     assert b"inlineStr" in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
-    with open_book(path) as book:
+    with open_book(path, reading) as book:
         assert book.read_cells("表", ["A1", "B1", "A2"]) == {
             "A1": RawCell("内联字符串"), "B1": RawCell(3), "A2": RawCell("第二行")}
 
@@ -187,7 +189,7 @@ def test_inline_strings_from_constant_memory_writer(tmp_path):
 # ------------------------------------------------------------------ openpyxl
 
 
-def test_openpyxl_book(tmp_path):
+def test_openpyxl_book(tmp_path, reading):
     from openpyxl.packaging.custom import StringProperty
     from openpyxl.workbook.defined_name import DefinedName
     from openpyxl.workbook.protection import WorkbookProtection
@@ -212,7 +214,7 @@ def test_openpyxl_book(tmp_path):
     wb.custom_doc_props.append(StringProperty(name="disclosure.agency", value="某某局"))
     wb.save(path)
 
-    with open_book(path) as book:
+    with open_book(path, reading) as book:
         assert book.read_cells("表", ["A1", "B1", "B2", "B3", "B4", "B5", "B6"]) == {
             "A1": RawCell("名称"),
             "B1": RawCell(None, formula="SUM(B2:B3)", has_cache=False),
@@ -232,9 +234,9 @@ def test_openpyxl_book(tmp_path):
 
 
 @pytest.mark.libreoffice
-def test_libreoffice_saved_book(xw_path, tmp_path):
+def test_libreoffice_saved_book(xw_path, tmp_path, reading):
     path = soffice_convert(xw_path, "xlsx", tmp_path / "lo")
-    with open_book(path) as book:
+    with open_book(path, reading) as book:
         cells = book.read_cells("数据", list(XW_CELLS))
         # LibreOffice stores a typed TRUE as the formula TRUE() with its cached value.
         assert cells == {**XW_CELLS, "B4": RawCell(True, formula="TRUE()", has_cache=True)}
@@ -291,7 +293,7 @@ def write_package(path: Path, sheets: dict[str, bytes | callable], *, strings: l
 
 
 @pytest.mark.parametrize("prefix", ["x:", ""])
-def test_handwritten_corners(tmp_path, prefix):
+def test_handwritten_corners(tmp_path, prefix, reading):
     sheet = f"""<?xml version="1.0" encoding="UTF-8"?>
 <x:worksheet xmlns:x="{MAIN}"><x:sheetData>
 <x:row r="1">
@@ -313,7 +315,7 @@ def test_handwritten_corners(tmp_path, prefix):
         assert "x:" not in sheet
     path = write_package(tmp_path / "corners.xlsx", {"表": sheet.encode()},
                          strings=["第一行_x000D_第二行", "3件"])
-    with open_book(path) as book:
+    with open_book(path, reading) as book:
         cells = book.read_cells("表", ["A1", "B1", "B2", "C1", "C2", "D1", "E1", "F1", "G1", "H1", "I1",
                                        "A3", "B3", "E3"])
         assert cells == {
@@ -337,7 +339,7 @@ def test_handwritten_corners(tmp_path, prefix):
         assert book.custom_properties == {}
 
 
-def test_strict_ooxml_namespaces(tmp_path):
+def test_strict_ooxml_namespaces(tmp_path, reading):
     """Excel's "Strict Open XML" save uses other namespace URIs throughout."""
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData><row r="2"><c r="B2"><v>8</v></c></row></sheetData></worksheet>'
     path = write_package(tmp_path / "plain.xlsx", {"表": sheet.encode()},
@@ -352,28 +354,28 @@ def test_strict_ooxml_namespaces(tmp_path):
                 data = data.replace(old, new)
             dst.writestr(info, data)
     assert MAIN.encode() not in zipfile.ZipFile(strict).read("xl/workbook.xml")
-    with open_book(strict) as book:
+    with open_book(strict, reading) as book:
         assert book.defined_names == {"gk_x": ("表", "B2")}
         assert book.read_cells("表", ["B2"]) == {"B2": RawCell(8)}
 
 
-def test_name_targets_match_sheets_ignoring_case(tmp_path):
+def test_name_targets_match_sheets_ignoring_case(tmp_path, reading):
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData/></worksheet>'.encode()
     names = ('<definedNames><definedName name="gk_a">DATA!$B$2</definedName>'
              '<definedName name="gk_b">Other!$B$2</definedName>'
              '<definedName name="gk_c" localSheetId="-1">Data!$C$3</definedName>'
              '<definedName name="_xlnm.Print_Area" localSheetId="0">Data!$A$1:$D$9</definedName></definedNames>')
     path = write_package(tmp_path / "names.xlsx", {"Data": sheet}, workbook_extra=names)
-    with open_book(path) as book:
+    with open_book(path, reading) as book:
         assert book.defined_names == {"gk_a": ("Data", "B2")}
         assert book.broken_names == ["gk_b", "gk_c"]
         assert book.local_names == {}
 
 
-def test_bad_cell_content_is_a_verdict_naming_the_cell(tmp_path):
+def test_bad_cell_content_is_a_verdict_naming_the_cell(tmp_path, reading):
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData><row r="4"><c r="B4"><v>12abc</v></c></row></sheetData></worksheet>'
     path = write_package(tmp_path / "bad.xlsx", {"表": sheet.encode()})
-    with open_book(path) as book, pytest.raises(Unreadable) as err:
+    with open_book(path, reading) as book, pytest.raises(Unreadable) as err:
         book.read_cells("表", ["B4"])
     assert err.value.code == "F3" and "B4" in err.value.detail and "表" in err.value.detail
 
@@ -444,16 +446,16 @@ def test_one_pass_reads_like_streaming_and_steps_aside_when_unsure(tmp_path, rea
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, content in items.items():
             z.writestr(name, content)
-    with open_book(path) as book:
+    with open_book(path, reading) as book:
         got = book.read_cells("表", [*cells, "D2", "A9", "E9"])
         assert got == cells
         assert book.sheets[0].protected is True
         one_pass = _index_of(book, "表") is not None
         assert book.read_grid("表") == {parse_ref(ref): cell for ref, cell in cells.items()}
-    assert one_pass is (reading == "one_pass" and twist in ("", "no_r_after_value", "unknown_in_row"))
+    assert one_pass is (reading.one_pass_max >= 0 and twist in ("", "no_r_after_value", "unknown_in_row"))
 
 
-def test_parsed_parts_are_remembered_by_their_exact_bytes(tmp_path):
+def test_parsed_parts_are_remembered_by_their_exact_bytes(tmp_path, reading):
     """workbook.xml, rels and styles are parsed once per batch, keyed by their bytes:
     two returns that differ in one defined name each get their own names."""
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData><row r="2"><c r="B2"><v>8</v></c><c r="C2"><v>9</v></c></row></sheetData></worksheet>'.encode()
@@ -463,21 +465,21 @@ def test_parsed_parts_are_remembered_by_their_exact_bytes(tmp_path):
                       workbook_extra='<definedNames><definedName name="gk_x">表!$C$2</definedName></definedNames>')
     for _ in range(2):
         for path, ref, value in ((a, "B2", 8), (b, "C2", 9)):
-            with open_book(path) as book:
+            with open_book(path, reading) as book:
                 assert book.defined_names == {"gk_x": ("表", ref)}
                 assert book.read_cells("表", [ref]) == {ref: RawCell(value)}
                 book.defined_names["gk_y"] = ("表", "A1")  # a caller's change stays its own
-    with open_book(a) as book:
+    with open_book(a, reading) as book:
         assert book.defined_names == {"gk_x": ("表", "B2")}
 
 
-def test_protection_is_looked_up_only_when_asked(tmp_path, monkeypatch):
+def test_protection_is_looked_up_only_when_asked(tmp_path, monkeypatch, reading):
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData/><sheetProtection sheet="1"/></worksheet>'.encode()
     path = write_package(tmp_path / "p.xlsx", {"甲": sheet, "乙": sheet})
     touched: list[str] = []
     real = ooxml._Zip._member  # every member read passes here before it is inflated
     monkeypatch.setattr(ooxml._Zip, "_member", lambda self, name: touched.append(name) or real(self, name))
-    with open_book(path) as book:
+    with open_book(path, reading) as book:
         infos = book.sheets
         assert [s.name for s in infos] == ["甲", "乙"]
         assert not any("worksheets" in name for name in touched)
@@ -486,16 +488,15 @@ def test_protection_is_looked_up_only_when_asked(tmp_path, monkeypatch):
         assert infos == [SheetInfo("甲", "visible", True), SheetInfo("乙", "visible", True)]
 
 
-def test_one_pass_budget_per_book(tmp_path, monkeypatch):
-    """A book indexes at most FAST_BUDGET bytes of sheets whole; the rest are streamed
+def test_one_pass_budget_per_book(tmp_path, reading):
+    """A book indexes at most one_pass_budget bytes of sheets whole; the rest are streamed
     (and answer the same), so a workbook of many small sheets cannot fill the memory."""
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData><row r="2"><c r="B2"><v>8</v></c></row></sheetData></worksheet>'.encode()
     path = write_package(tmp_path / "many.xlsx", {f"表{i}": sheet for i in range(4)})
-    monkeypatch.setattr(ooxml, "FAST_BUDGET", 2 * len(sheet))
-    with open_book(path) as book:
+    with open_book(path, replace(reading, one_pass_budget=2 * len(sheet))) as book:
         assert [book.read_cells(f"表{i}", ["B2"]) for i in range(4)] == [{"B2": RawCell(8)}] * 4
         indexed = [_index_of(book, f"表{i}") is not None for i in range(4)]
-        assert indexed == ([True, True, False, False] if ooxml.FAST_MAX >= 0 else [False] * 4)
+        assert indexed == ([True, True, False, False] if reading.one_pass_max >= 0 else [False] * 4)
         assert pickle.loads(pickle.dumps(book.sheets)) == book.sheets
 
 
@@ -520,9 +521,9 @@ def million_path(tmp_path_factory) -> Path:
                          strings=["行"])
 
 
-def test_million_rows_read_cells_stops_early(million_path):
+def test_million_rows_read_cells_stops_early(million_path, reading):
     assert zipfile.ZipFile(million_path).getinfo("xl/worksheets/sheet1.xml").file_size > 50_000_000
-    with open_book(million_path) as book:
+    with open_book(million_path, reading) as book:
         cells = book.read_cells("大表", ["A1", "B1", "A5", "B5"])
         assert cells == {"A1": RawCell(1), "B1": RawCell("行"), "A5": RawCell(5), "B5": RawCell("行")}
         scan = book.last_scan
@@ -533,16 +534,16 @@ def test_million_rows_read_cells_stops_early(million_path):
         assert book.last_scan.stopped_early and book.last_scan.rows_seen == 301
 
 
-def test_million_rows_tail_and_limits(million_path):
-    with open_book(million_path) as book:
+def test_million_rows_tail_and_limits(million_path, reading):
+    with open_book(million_path, reading) as book:
         # mergeCells and sheetProtection sit after a million rows: found by the raw tail scan.
         assert book.merged_ranges("大表") == ["C1:D2"]
         assert book.sheets[0].protected is True
-    with open_book(million_path, Limits(max_rows=1000)) as book, pytest.raises(Unreadable) as err:
+    with open_book(million_path, replace(reading, max_rows=1000)) as book, pytest.raises(Unreadable) as err:
         book.read_cells("大表", ["A5000"])
     assert err.value.code == "F6" and "1,000 行" in err.value.detail
     with pytest.raises(Unreadable) as err:  # the whole file is vetted at open (toolkit.workbook.gate)
-        open_book(million_path, Limits(max_uncompressed_mb=10))
+        open_book(million_path, replace(reading, max_uncompressed_mb=10))
     assert err.value.code == "F6" and "10 MB" in err.value.detail
 
 

@@ -7,6 +7,7 @@ import hashlib
 import io
 import struct
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -157,23 +158,23 @@ def real_xls(tmp_path_factory) -> Path:
 # ------------------------------------------------------------------ not a workbook
 
 
-def test_empty_file(tmp_path):
+def test_empty_file(tmp_path, reading):
     p = tmp_path / "空.xlsx"
     p.write_bytes(b"")
-    err = verdict(p)
+    err = verdict(p, reading)
     assert (err.code, err.detail) == ("F1", "0 字节")
     assert "空的" in rule("F1").render(detail=err.detail)
 
 
-def test_truncated_zip(tmp_path):
+def test_truncated_zip(tmp_path, reading):
     data = good_xlsx(tmp_path / "full.xlsx").read_bytes()
     p = tmp_path / "截断.xlsx"
     p.write_bytes(data[: len(data) // 2])
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F3" and "截断" in err.detail
 
 
-def test_corrupt_member_data(tmp_path):
+def test_corrupt_member_data(tmp_path, reading):
     p = good_xlsx(tmp_path / "坏.xlsx")
     with zipfile.ZipFile(p) as z:
         info = z.getinfo("xl/worksheets/sheet1.xml")
@@ -182,37 +183,37 @@ def test_corrupt_member_data(tmp_path):
     for k in range(start + 20, start + 60):
         data[k] ^= 0x5A
     p.write_bytes(bytes(data))
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F3" and "xl/worksheets/sheet1.xml" in err.detail
 
 
-def test_corrupt_central_directory(tmp_path):
+def test_corrupt_central_directory(tmp_path, reading):
     p = good_xlsx(tmp_path / "目录坏.xlsx")
     data = bytearray(p.read_bytes())
     cd = data.find(b"PK\x01\x02")
     data[cd:cd + 200] = b"\xff" * 200
     p.write_bytes(bytes(data))
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F3" and "压缩包" in err.detail
 
 
-def test_csv_renamed(tmp_path):
+def test_csv_renamed(tmp_path, reading):
     p = tmp_path / "报表.xlsx"
     p.write_bytes("单位,收到申请数\n某某局,12\n某某办,3\n".encode("gb18030"))
-    err = verdict(p)
+    err = verdict(p, reading)
     assert (err.code, err.detail) == ("F2", "CSV 文本")
     assert "CSV" in rule("F2").render(detail=err.detail)
 
 
-def test_html_renamed(tmp_path):
+def test_html_renamed(tmp_path, reading):
     p = tmp_path / "报表.xlsx"
     p.write_text("<html><head><meta charset='utf-8'></head><body><table><tr><td>12</td></tr></table></body></html>",
                  encoding="utf-8")
-    err = verdict(p)
+    err = verdict(p, reading)
     assert (err.code, err.detail) == ("F2", "网页（HTML）")
 
 
-def test_docx_renamed(tmp_path):
+def test_docx_renamed(tmp_path, reading):
     p = tmp_path / "报表.xlsx"
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
     with zipfile.ZipFile(p, "w") as z:
@@ -221,55 +222,55 @@ def test_docx_renamed(tmp_path):
                                   f'relationships"><Relationship Id="rId1" Type="{rel}" Target="word/document.xml"/>'
                                   "</Relationships>")
         z.writestr("word/document.xml", "<w:document xmlns:w='urn:w'/>")
-    err = verdict(p)
+    err = verdict(p, reading)
     assert (err.code, err.detail) == ("F2", "Word 文档")
 
 
-def test_zip_of_workbooks(tmp_path):
+def test_zip_of_workbooks(tmp_path, reading):
     p = tmp_path / "打包.xlsx"
     with zipfile.ZipFile(p, "w") as z:
         z.writestr("某某局.xlsx", good_xlsx(tmp_path / "a.xlsx").read_bytes())
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F2" and "ZIP 压缩包" in err.detail and "解压" in err.detail
 
 
 # ------------------------------------------------------------------ OLE2
 
 
-def test_encrypted_ooxml(tmp_path):
+def test_encrypted_ooxml(tmp_path, reading):
     p = tmp_path / "加密.xlsx"
     p.write_bytes(ole2({"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00", "EncryptedPackage": b"\x00" * 64}))
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F4"
     assert rule("F4").render(detail=err.detail) == "文件已加密，请取消密码后重新报送"
 
 
-def test_encrypted_xls_filepass(tmp_path):
+def test_encrypted_xls_filepass(tmp_path, reading):
     stream = BOF_GLOBALS + biff_record(0x002F, struct.pack("<H", 1) + bytes(52)) + biff_record(0x000A, b"")
     p = tmp_path / "加密.xls"
     p.write_bytes(ole2({"Workbook": stream}))
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F4" and "加密" in err.detail
 
 
-def test_other_ole2_is_f5(tmp_path):
+def test_other_ole2_is_f5(tmp_path, reading):
     p = tmp_path / "报表.xls"
     p.write_bytes(ole2({"WordDocument": b"\xec\xa5" + bytes(30), "1Table": bytes(16)}))
-    err = verdict(p)
+    err = verdict(p, reading)
     assert (err.code, err.detail) == ("F5", "Word 97-2003 文档")
     assert rule("F5").render(detail=err.detail) == "请用 WPS/Excel 另存为 .xlsx 后重新报送"
 
 
-def test_corrupt_ole2(tmp_path):
+def test_corrupt_ole2(tmp_path, reading):
     p = tmp_path / "坏.xls"
     p.write_bytes(ole2({"Workbook": BOF_GLOBALS})[:600])
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F3" and "OLE2" in err.detail
 
 
 @pytest.mark.libreoffice
-def test_biff_xls_is_read(real_xls):
-    with open_book(real_xls) as book:
+def test_biff_xls_is_read(real_xls, reading):
+    with open_book(real_xls, reading) as book:
         assert book.kind == "xls"
         assert [s.name for s in book.sheets] == ["表", "二"]
         assert book.defined_names == {"gk_total": ("表", "B1")}
@@ -279,7 +280,7 @@ def test_biff_xls_is_read(real_xls):
 
 
 @pytest.mark.libreoffice
-def test_extension_lies(real_xls, tmp_path):
+def test_extension_lies(real_xls, tmp_path, reading):
     xls_as_xlsx = tmp_path / "其实是xls.xlsx"
     xls_as_xlsx.write_bytes(real_xls.read_bytes())
     xlsx_as_xls = tmp_path / "其实是xlsx.xls"
@@ -287,7 +288,7 @@ def test_extension_lies(real_xls, tmp_path):
     et = tmp_path / "wps.et"
     et.write_bytes(real_xls.read_bytes())
     for path, kind in ((xls_as_xlsx, "xls"), (xlsx_as_xls, "xlsx"), (et, "xls")):
-        with open_book(path) as book:
+        with open_book(path, reading) as book:
             assert book.kind == kind
             assert book.read_cells("表", ["B1"]) == {"B1": RawCell(12)}
 
@@ -295,7 +296,7 @@ def test_extension_lies(real_xls, tmp_path):
 # ------------------------------------------------------------------ zip bombs
 
 
-def test_bomb_with_huge_declared_size_refused_before_inflating(tmp_path, monkeypatch):
+def test_bomb_with_huge_declared_size_refused_before_inflating(tmp_path, monkeypatch, reading):
     p = good_xlsx(tmp_path / "炸弹.xlsx")
     set_declared_size(p, "xl/worksheets/sheet1.xml", 3_000_000_000)
     inflated = []
@@ -303,29 +304,29 @@ def test_bomb_with_huge_declared_size_refused_before_inflating(tmp_path, monkeyp
     monkeypatch.setattr(ooxml.zipguard.zlib, "decompressobj",
                         lambda *a: inflated.append(a) or real(*a))
     with pytest.raises(Unreadable) as err:
-        open_book(p)  # refused at open, from the directory (toolkit.workbook.gate)
+        open_book(p, reading)  # refused at open, from the directory (toolkit.workbook.gate)
     assert inflated == []  # nothing inflated
     assert err.value.code == "F6" and "压缩炸弹" in err.value.detail and "xl/worksheets/sheet1.xml" in err.value.detail
 
 
-def test_bomb_with_huge_ratio_refused_before_inflating(tmp_path):
+def test_bomb_with_huge_ratio_refused_before_inflating(tmp_path, reading):
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData/>'.encode() + b" " * 60_000_000 + b"</worksheet>"
     p = replace_member(good_xlsx(tmp_path / "比例炸弹.xlsx"), "xl/worksheets/sheet1.xml", sheet)
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F6" and "压缩比" in err.detail and "100:1" in err.detail
 
 
-def test_bomb_with_lying_small_declared_size_caught_while_inflating(tmp_path):
+def test_bomb_with_lying_small_declared_size_caught_while_inflating(tmp_path, reading):
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData/>'.encode() + b" " * 30_000_000 + b"</worksheet>"
     p = replace_member(good_xlsx(tmp_path / "说谎.xlsx"), "xl/worksheets/sheet1.xml", sheet)
     set_declared_size(p, "xl/worksheets/sheet1.xml", 1000)
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F6" and "实际大小超过" in err.detail and "1,000 字节" in err.detail
 
 
 @pytest.mark.parametrize("member", ["xl/styles.xml", "xl/sharedStrings.xml", "xl/_rels/workbook.xml.rels",
                                     "xl/worksheets/sheet1.xml"])
-def test_corrupt_deflate_in_a_lazily_read_part(tmp_path, member):
+def test_corrupt_deflate_in_a_lazily_read_part(tmp_path, member, reading):
     """A part read late (styles only when a styled number is read, shared strings, the
     sheet itself) with broken compressed data is F3, never a zlib error."""
     p = tmp_path / "损坏.xlsx"
@@ -340,29 +341,29 @@ def test_corrupt_deflate_in_a_lazily_read_part(tmp_path, member):
         data[k] ^= 0x5A
     p.write_bytes(bytes(data))
     with pytest.raises(Unreadable) as err:
-        with open_book(p) as book:
+        with open_book(p, reading) as book:
             book.read_cells("表", ["A1", "B1"])
     assert err.value.code == "F3" and member in err.value.detail
 
 
-def test_file_too_large(tmp_path):
+def test_file_too_large(tmp_path, reading):
     p = good_xlsx(tmp_path / "大.xlsx")
-    err = verdict(p, Limits(max_file_mb=0.001))
+    err = verdict(p, replace(reading, max_file_mb=0.001))
     assert err.code == "F6" and "超过上限 0.001 MB" in err.detail
 
 
-def test_deadline(tmp_path):
+def test_deadline(tmp_path, reading):
     p = good_xlsx(tmp_path / "慢.xlsx")
-    err = verdict(p, Limits(max_seconds=0))
+    err = verdict(p, replace(reading, max_seconds=0))
     assert (err.code, err.detail) == ("F6", "处理时间超过 0 秒")
 
 
-def test_too_many_zip_entries(tmp_path):
+def test_too_many_zip_entries(tmp_path, reading):
     p = tmp_path / "多.xlsx"
     with zipfile.ZipFile(p, "w") as z:
         for k in range(50):
             z.writestr(f"junk/{k}.txt", b"")
-    err = verdict(p, Limits(max_zip_entries=20))
+    err = verdict(p, replace(reading, max_zip_entries=20))
     assert err.code == "F6" and "50 个文件" in err.detail
 
 
@@ -373,43 +374,43 @@ LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
                      for k in range(1, 10)))
 
 
-def test_billion_laughs_in_shared_strings(tmp_path):
+def test_billion_laughs_in_shared_strings(tmp_path, reading):
     sst = LAUGHS + f']><sst xmlns="{MAIN}"><si><t>&lol9;</t></si></sst>'.encode()
     p = replace_member(good_xlsx(tmp_path / "笑.xlsx"), "xl/sharedStrings.xml", sst)
-    with open_book(p) as book, pytest.raises(Unreadable) as err:
+    with open_book(p, reading) as book, pytest.raises(Unreadable) as err:
         book.read_cells("表", ["A1"])
     assert err.value.code == "F7" and "xl/sharedStrings.xml" in err.value.detail and "实体" in err.value.detail
 
 
-def test_billion_laughs_in_sheet(tmp_path):
+def test_billion_laughs_in_sheet(tmp_path, reading):
     sheet = LAUGHS + f']><worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>'.encode()
     p = replace_member(good_xlsx(tmp_path / "笑.xlsx"), "xl/worksheets/sheet1.xml", sheet)
-    with open_book(p) as book:
+    with open_book(p, reading) as book:
         for call in (lambda: book.read_cells("表", ["A1"]), lambda: book.merged_ranges("表")):
             with pytest.raises(Unreadable) as err:
                 call()
             assert err.value.code == "F7" and "xl/worksheets/sheet1.xml" in err.value.detail
 
 
-def test_external_entity_in_workbook(tmp_path):
+def test_external_entity_in_workbook(tmp_path, reading):
     wb = (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
           + f'<workbook xmlns="{MAIN}"><sheets><sheet name="&x;" sheetId="1"/></sheets></workbook>'.encode())
     p = replace_member(good_xlsx(tmp_path / "外部实体.xlsx"), "xl/workbook.xml", wb)
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F7" and "xl/workbook.xml" in err.detail
 
 
-def test_undeclared_entity_is_corrupt_not_expanded(tmp_path):
+def test_undeclared_entity_is_corrupt_not_expanded(tmp_path, reading):
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&x;</t></is></c></row></sheetData></worksheet>'.encode()
     p = replace_member(good_xlsx(tmp_path / "未声明.xlsx"), "xl/worksheets/sheet1.xml", sheet)
-    err = verdict(p)
+    err = verdict(p, reading)
     assert err.code == "F3" and "XML" in err.detail
 
 
 # ------------------------------------------------------------------ macros
 
 
-def test_xlsm_read_without_touching_the_macros(tmp_path, monkeypatch):
+def test_xlsm_read_without_touching_the_macros(tmp_path, monkeypatch, reading):
     vba = tmp_path / "vbaProject.bin"
     vba.write_bytes(ole2({"VBA": b"Attribute VB_Name = \"Module1\"\r\nSub AutoOpen(): Shell \"calc\": End Sub"}))
     p = tmp_path / "宏.xlsm"
@@ -421,7 +422,7 @@ def test_xlsm_read_without_touching_the_macros(tmp_path, monkeypatch):
     touched: list[str] = []
     real = ooxml._Zip._member  # every member read passes here before it is inflated
     monkeypatch.setattr(ooxml._Zip, "_member", lambda self, name: touched.append(name) or real(self, name))
-    with open_book(p) as book:
+    with open_book(p, reading) as book:
         assert book.kind == "xlsm"
         assert book.read_cells("表", ["B1"]) == {"B1": RawCell(12)}
         book.merged_ranges("表")
@@ -432,7 +433,7 @@ def test_xlsm_read_without_touching_the_macros(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ the batch goes on
 
 
-def test_batch_gives_every_file_a_verdict_and_changes_none(tmp_path):
+def test_batch_gives_every_file_a_verdict_and_changes_none(tmp_path, reading):
     def put(data: bytes):
         return lambda p: (p.write_bytes(data), p)[1]
 
@@ -449,14 +450,14 @@ def test_batch_gives_every_file_a_verdict_and_changes_none(tmp_path):
     }
     paths = {name: make(tmp_path / name) for name, (_, make) in corpus.items()}
     before = {name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in paths.items()}
-    results = {name: read_everything(p) for name, p in paths.items()}
+    results = {name: read_everything(p, reading) for name, p in paths.items()}
     assert results == {name: expected for name, (expected, _) in corpus.items()}
     assert {name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in paths.items()} == before
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_fuzzed_bytes_always_get_a_verdict(tmp_path_factory, data):
+def test_fuzzed_bytes_always_get_a_verdict(tmp_path_factory, data, reading):
     """Flip, cut or splice bytes of a real return (stored, so the XML itself is hit):
     the result is a book or an Unreadable, never another exception."""
     base = tmp_path_factory.getbasetemp() / "fuzz"
@@ -478,4 +479,4 @@ def test_fuzzed_bytes_always_get_a_verdict(tmp_path_factory, data):
             raw = bytearray(b"x")
     p = base / "mutant.xlsx"
     p.write_bytes(bytes(raw))
-    assert read_everything(p) in {"ok", "F1", "F2", "F3", "F4", "F5", "F6", "F7"}
+    assert read_everything(p, reading) in {"ok", "F1", "F2", "F3", "F4", "F5", "F6", "F7"}

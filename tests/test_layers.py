@@ -14,7 +14,7 @@ def test_import_linter_contract_is_kept():
     done = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent)})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "1 kept, 0 broken" in done.stdout
+    assert " kept, 0 broken" in done.stdout
 
 
 def test_the_ledger_is_a_low_stage():

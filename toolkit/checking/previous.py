@@ -21,7 +21,6 @@ from toolkit.formats import spec
 from toolkit.formats.findings import FileReport
 
 BY_META, BY_NAME = "meta", "name"
-HOW_ZH = {BY_META: "按模板标记", BY_NAME: "按单位名称"}
 
 
 @dataclass

@@ -16,8 +16,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import yaml
-from openpyxl.utils.cell import get_column_letter, range_boundaries
 
+from toolkit.common.a1 import parse_range, ref_of
 from toolkit.common.resources import data_dir
 
 # The shipped format data: workbook_templates/ (the data package toolkit.formats.data).
@@ -50,19 +50,19 @@ class Area:
 
     @classmethod
     def parse(cls, ref: str) -> "Area":
-        c1, r1, c2, r2 = range_boundaries(ref)
+        r1, c1, r2, c2 = parse_range(ref)
         return cls(c1, r1, c2, r2)
 
     @property
     def ref(self) -> str:
         """A1 reference of the top-left cell."""
-        return f"{get_column_letter(self.min_col)}{self.min_row}"
+        return ref_of(self.min_row, self.min_col)
 
     @property
     def range(self) -> str:
         start = self.ref
         if self.is_merged:
-            return f"{start}:{get_column_letter(self.max_col)}{self.max_row}"
+            return f"{start}:{ref_of(self.max_row, self.max_col)}"
         return start
 
     @property

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from toolkit.formats import spec
 from toolkit.formats.findings import Finding
 from toolkit.reading import locate
-from toolkit.workbook.book import Book
+from toolkit.workbook.model import Book
 
 _YEAR = re.compile(r"(19|20)\d\d")
 

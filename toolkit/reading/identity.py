@@ -18,7 +18,7 @@ from functools import cache
 from toolkit.formats import spec, stamp
 from toolkit.reading import agency_block, locate
 from toolkit.reading.agency_block import parse_year
-from toolkit.workbook.book import Book
+from toolkit.workbook.model import Book
 
 NAMES_THRESHOLD = 0.5  # fit of a format's figure names that makes it "our template"
 

@@ -47,8 +47,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any, Iterable, Mapping
 
-from openpyxl.utils.cell import get_column_letter, range_boundaries
-
+from toolkit.common.a1 import parse_range, ref_of
 from toolkit.formats.spec import Format, Label, Part
 
 FUZZY_MIN = 0.8
@@ -97,7 +96,8 @@ class Grid:
         merged = []
         for ref in book.merged_ranges(sheet):
             try:
-                merged.append(tuple(range_boundaries(ref)))
+                r1, c1, r2, c2 = parse_range(ref)
+                merged.append((c1, r1, c2, r2))
             except (TypeError, ValueError):
                 continue  # a broken merge entry hides nothing we need
         return cls(texts, merged)
@@ -322,7 +322,7 @@ def _place_figures(fmt: Format, part: Part, sheet: str, hits: dict[tuple, _Hit],
             out.missing[f.key] = "；".join(reasons)
             continue
         placed.add((row, col.cell[1]))
-        out.cells[f.key] = (sheet, f"{get_column_letter(col.cell[1])}{row}")
+        out.cells[f.key] = (sheet, ref_of(row, col.cell[1]))
     return placed
 
 

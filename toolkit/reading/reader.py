@@ -23,13 +23,14 @@ from difflib import SequenceMatcher
 from functools import cache, lru_cache
 from pathlib import Path
 
+from toolkit.common.a1 import parse_ref, ref_of
 from toolkit.common.layout import FEEDBACK_SHEET  # an annotated copy's first sheet
 from toolkit.common.oserrors import why
 from toolkit.formats import spec, stamp
 from toolkit.formats.findings import Finding
 from toolkit.reading import agency_block, identity, locate
 from toolkit.reading.values import Value, classify
-from toolkit.workbook.book import Book, Unreadable, open_book, parse_ref, ref_of
+from toolkit.workbook.book import Book, Unreadable, open_book
 from toolkit.workbook.limits import Limits
 
 # Errors of the zip and XML layers: a broken file, whichever part they surface in.

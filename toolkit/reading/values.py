@@ -156,7 +156,7 @@ def classify_text(text: str, kind: str) -> Value:
 
 
 def classify(raw, kind: str) -> Value:
-    """Classify one raw cell (a toolkit.workbook.book.RawCell, or None for a cell not present)."""
+    """Classify one raw cell (a toolkit.workbook.model.RawCell, or None for a cell not present)."""
     if raw is None:
         return Value("blank", None, None, detail="为空")
     value = raw.value

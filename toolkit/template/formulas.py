@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+from xlsxwriter.utility import quote_sheetname
 
+from toolkit.common.a1 import ref_of
 from toolkit.formats import spec
 
 
@@ -13,9 +14,9 @@ def absolute_ref(sheet: str, area: spec.Area, *, whole: bool = True, other_sheet
     """``'sheet'!$B$7`` (``$B$7:$D$7`` with ``whole`` and a merged area; no ``$`` with
     ``relative``; no sheet with ``other_sheet=False``)."""
     absolute = not relative
-    ref = xl_rowcol_to_cell(area.min_row - 1, area.min_col - 1, absolute, absolute)
+    ref = ref_of(area.min_row, area.min_col, absolute)
     if whole and area.is_merged:
-        ref += ":" + xl_rowcol_to_cell(area.max_row - 1, area.max_col - 1, absolute, absolute)
+        ref += ":" + ref_of(area.max_row, area.max_col, absolute)
     return f"{quote_sheetname(sheet)}!{ref}" if other_sheet else ref
 
 

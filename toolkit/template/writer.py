@@ -25,10 +25,10 @@ from pathlib import Path
 
 import xlsxwriter
 import yaml
-from xlsxwriter.utility import xl_col_to_name
 
 from toolkit import __version__
 from toolkit.common import atomic
+from toolkit.common.a1 import col_letter
 from toolkit.common.filenames import safe_filename, unique_name
 from toolkit.formats import spec, stamp
 from toolkit.template.formulas import absolute_ref, join_areas, live_checks
@@ -210,7 +210,7 @@ class _Renderer:
 
     @staticmethod
     def _width(widths: Mapping[str, float], area: spec.Area) -> float:
-        return sum(widths.get(xl_col_to_name(c - 1), 8.43) for c in range(area.min_col, area.max_col + 1))
+        return sum(widths.get(col_letter(c), 8.43) for c in range(area.min_col, area.max_col + 1))
 
     def _place(self, ws, area: spec.Area, value, fmt, heights: dict[int, float] | None = None,
                widths: Mapping[str, float] | None = None) -> None:

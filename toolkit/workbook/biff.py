@@ -17,10 +17,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from toolkit.common.a1 import parse_ref, range_of, ref_of
 from toolkit.workbook import sniff
-from toolkit.workbook.book import Book, RawCell, SheetInfo, _raw_cell, parse_ref, ref_of
 from toolkit.workbook.gate import vet_sheet_count
 from toolkit.workbook.limits import Deadline, Limits, Unreadable
+from toolkit.workbook.model import Book, RawCell, SheetInfo, _raw_cell
 
 _STATES = {0: "visible", 1: "hidden", 2: "veryHidden"}
 
@@ -69,9 +70,7 @@ class BiffBook(Book):
         if res is not None and res.kind == oREF and len(res.value) == 1:
             r = res.value[0]
             if 0 <= r.shtxlo == r.shtxhi - 1 < len(sheet_names) and r.rowxhi > r.rowxlo and r.colxhi > r.colxlo:
-                top, left = ref_of(r.rowxlo + 1, r.colxlo + 1), (r.rowxhi, r.colxhi)
-                ref = top if (r.rowxhi - r.rowxlo, r.colxhi - r.colxlo) == (1, 1) else f"{top}:{ref_of(*left)}"
-                target = (sheet_names[r.shtxlo], ref)
+                target = (sheet_names[r.shtxlo], range_of(r.rowxlo + 1, r.colxlo + 1, r.rowxhi, r.colxhi))
         if target is None:
             self.broken_names.append(name)
             return
@@ -138,7 +137,7 @@ class BiffBook(Book):
         out = []
         for rlo, rhi, clo, chi in sh.merged_cells:
             if rhi > rlo and chi > clo:
-                out.append(f"{ref_of(rlo + 1, clo + 1)}:{ref_of(rhi, chi)}")
+                out.append(f"{ref_of(rlo + 1, clo + 1)}:{ref_of(rhi, chi)}")  # a 1x1 merge stays a range
         return out
 
     def close(self) -> None:

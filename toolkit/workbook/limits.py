@@ -67,6 +67,14 @@ class Limits:
         Wall-clock seconds one file may take, from open_book to the last read (default
         20).  Checked cooperatively while inflating and parsing (every 16–64 KB).  The
         .xls reader (xlrd) cannot be interrupted; its cost is bounded by max_file_mb.
+    one_pass_max
+        Parts (sheets, shared strings, custom properties) up to this many bytes are read
+        in one pass: inflated whole, checked by expat, taken apart with regexes (default
+        256 KB; -1 streams every part through expat handlers, which gives the same
+        answers: tests run both, bench/bench_onepass.py measures what it buys).
+    one_pass_budget
+        Most sheet bytes one book indexes whole that way (default 4 MB); further sheets
+        are streamed, so memory stays bounded.
     """
 
     max_file_mb: float = 20
@@ -79,6 +87,8 @@ class Limits:
     max_cells: int = 1_000_000
     max_strings: int = 1_000_000
     max_seconds: float = 20
+    one_pass_max: int = 256 * 1024
+    one_pass_budget: int = 4 * 1024 * 1024
 
     @property
     def max_file_bytes(self) -> int:
@@ -90,9 +100,6 @@ class Limits:
 
     def deadline(self) -> "Deadline":
         return Deadline(self.max_seconds)
-
-
-MAX_COLS = 16_384  # Excel's last column, XFD
 
 
 class Deadline:

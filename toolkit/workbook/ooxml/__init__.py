@@ -8,7 +8,7 @@ batch of thousands of returns needs ~1.5 ms per file.  So:
   checked before inflating, and the bytes really produced are counted while inflating
   (a member that inflates past its declared size is refused at once; the total is
   capped, see Limits).  Small members are inflated in one call, large ones in 64 KB steps.
-* Small parts (sheets, shared strings, custom properties up to FAST_MAX) are read in ONE
+* Small parts (sheets, shared strings, custom properties up to Limits.one_pass_max) are read in ONE
   PASS: inflated whole, checked by expat without Python handlers (well-formedness,
   encoding, DOCTYPE/entities refused: C speed), then taken apart with regexes (also C
   speed) instead of one Python call per XML event.  Every cell of the sheet is indexed
@@ -17,8 +17,9 @@ batch of thousands of returns needs ~1.5 ms per file.  So:
   expat proved plus checks of their own (UTF-8, no comment/CDATA/PI/DOCTYPE, no prefix on
   row and c, every <row>/<c> accounted for); whenever one fails, the part is read by
   the streaming path below, which stays the reference: both paths give the same answers
-  (tests/test_book.py runs every test through both).  A book indexes at most
-  FAST_BUDGET bytes of sheets this way, so memory stays bounded.
+  (tests/test_book.py runs every test through both; bench/bench_onepass.py
+  measures what the one pass buys).  A book indexes at most
+  Limits.one_pass_budget bytes of sheets this way, so memory stays bounded.
 * Streaming path (large parts, odd parts): expat with handlers in Python, no tree.  A
   DOCTYPE or any entity declaration is refused by the parser itself (F7), before anything
   is expanded; no external entity is ever resolved.  Only the cells asked for are kept,
@@ -42,7 +43,7 @@ Modules, one per concept: zipguard (the zip, inflated under Limits), xmlsafe (ha
 expat, escapes), onepass (the one-pass readers' checks and text decoding), sheetfast (the
 one-pass sheet index), sheetscan (the streaming sheet scan, cells), sheettail (merges,
 protection), strings (shared strings), parts (workbook.xml, rels, styles, custom
-properties), numfmt (numbers, date formats), refs (defined-name targets, columns),
+properties), numfmt (numbers, date formats), refs (defined-name targets),
 workbook (OoxmlBook).
 """
 
@@ -53,16 +54,4 @@ from toolkit.workbook.ooxml.refs import parse_name_target
 from toolkit.workbook.ooxml.workbook import OoxmlBook
 from toolkit.workbook.ooxml.zipguard import _Zip
 
-__all__ = ["FAST_BUDGET", "FAST_MAX", "OoxmlBook", "is_date_format", "parse_name_target",
-           "_Zip"]  # _Zip: tests watch its member reads
-
-# A part up to FAST_MAX bytes is inflated whole and checked by expat without Python
-# handlers (well-formedness, encoding, DOCTYPE refused: C speed); its content is then
-# taken out with regexes, also at C speed, instead of one Python call per XML event.
-# The regexes rely on what the bare parse proved plus a few checks of their own: UTF-8,
-# no comment, CDATA, DOCTYPE or processing instruction (so every '<' starts a tag and
-# text holds only the five predefined entities and character references), and the
-# elements that matter written without a prefix.  Whenever one of those fails, or the
-# part breaks a limit, the streaming parser reads the part exactly as before.
-FAST_MAX = 256 * 1024
-FAST_BUDGET = 4 * 1024 * 1024  # most sheet bytes one book indexes whole (memory stays bounded)
+__all__ = ["OoxmlBook", "is_date_format", "parse_name_target", "_Zip"]  # _Zip: tests watch its member reads

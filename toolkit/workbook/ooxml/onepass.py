@@ -1,4 +1,4 @@
-"""Primitives of the one-pass readers of small parts (see FAST_MAX in the package): the
+"""Primitives of the one-pass readers of small parts (Limits.one_pass_max): the
 bare expat check, and XML text/attributes decoded as expat would report them."""
 
 from __future__ import annotations

@@ -10,9 +10,6 @@ from functools import cached_property
 from typing import Callable
 from urllib.parse import unquote
 
-from toolkit.workbook import (
-    ooxml as _package,  # FAST_MAX, FAST_BUDGET: read there when used (tests, bench set them)
-)
 from toolkit.workbook import sniff
 from toolkit.workbook.limits import Unreadable
 from toolkit.workbook.ooxml.numfmt import _DATE_IDS, is_date_format
@@ -50,7 +47,7 @@ _TAG_OR_TEXT = re.compile(rb"<(/?)[^\s/<>]+" + _A + rb"\s*+(/?)>|([^<]+)")
 
 
 def _all_properties(data: bytes, where: str) -> dict[str, str]:
-    """docProps/custom.xml at once (see FAST_MAX): property name -> the text inside it."""
+    """docProps/custom.xml at once (Limits.one_pass_max): property name -> the text inside it."""
     _plain(data, where)
     if data.find(b":property") >= 0 and _PROPERTY_PREFIXED.search(data):
         raise _Fallback
@@ -230,7 +227,7 @@ class _Parts:
         props: dict[str, str] = {}
         if not self._zip.has(part):
             return props
-        if self._zip.infos[part].file_size <= _package.FAST_MAX:
+        if self._zip.infos[part].file_size <= self.limits.one_pass_max:
             shown = self._zip.shown(part)
             with sniff.guard(shown):
                 data = self._zip.read(part)

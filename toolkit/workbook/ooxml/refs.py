@@ -1,10 +1,10 @@
-"""Cell references: defined-name targets ('Sheet'!$A$1) and column letters."""
+"""Defined-name targets ('Sheet'!$A$1) as (sheet, A1 ref)."""
 
 from __future__ import annotations
 
 import re
 
-from toolkit.workbook.book import parse_ref, ref_of
+from toolkit.common.a1 import parse_range, range_of
 
 _NAME_TARGET = re.compile(
     r"""^(?:'((?:[^']|'')+)'|([^'!:\[\]]+))!"""
@@ -33,34 +33,7 @@ def _parse_name_target(text: str) -> tuple[str, str] | None:
         return None
     sheet = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2).strip()
     try:
-        r1, c1 = parse_ref(m.group(3) + m.group(4))
-        if m.group(5):
-            r2, c2 = parse_ref(m.group(5) + m.group(6))
-        else:
-            r2, c2 = r1, c1
+        area = parse_range(m.group(3) + m.group(4) + (":" + m.group(5) + m.group(6) if m.group(5) else ""))
     except ValueError:
         return None
-    r1, r2 = sorted((r1, r2))
-    c1, c2 = sorted((c1, c2))
-    ref = ref_of(r1, c1) if (r1, c1) == (r2, c2) else f"{ref_of(r1, c1)}:{ref_of(r2, c2)}"
-    return sheet, ref
-
-
-_COLS: dict[str, int] = {}
-
-
-def _col_of(ref: str) -> int:
-    col = _COLS.get(ref)
-    if col is None:
-        col = 0
-        for ch in ref:
-            o = ord(ch)
-            if 65 <= o <= 90:
-                col = col * 26 + o - 64
-            elif 97 <= o <= 122:
-                col = col * 26 + o - 96
-            elif ch != "$":
-                break
-        if len(_COLS) < 100_000:
-            _COLS[ref] = col
-    return col
+    return sheet, range_of(*area)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from toolkit.workbook.book import parse_ref
+from toolkit.common.a1 import col_number, parse_ref
 from toolkit.workbook.ooxml.onepass import (
     _A,
     _attr_map,
@@ -14,7 +14,6 @@ from toolkit.workbook.ooxml.onepass import (
     _tag_starts,
     _xml_text,
 )
-from toolkit.workbook.ooxml.refs import _col_of
 
 _SD_START = re.compile(rb"<sheetData\s*(/?)>")
 _SD_END = re.compile(rb"</sheetData\s*>")
@@ -69,7 +68,7 @@ def _index_sheet(data: bytes, where: str, max_rows: int, max_cells: int
             if v:
                 col = cols_b.get(letters)
                 if col is None:
-                    col = _col_of(letters.decode("ascii"))
+                    col = col_number(letters.decode("ascii"))
                     if len(cols_b) < 100_000:
                         cols_b[letters] = col
                 found[(row, col)] = (t, s, v)
@@ -88,7 +87,7 @@ def _index_sheet(data: bytes, where: str, max_rows: int, max_cells: int
         am = _attr_map(attrs)
         r = am.get("r")
         if r:
-            col = _col_of(r)
+            col = col_number(r)
         elif col is None:
             raise _Fallback
         else:

@@ -6,18 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable, Container
 
+from toolkit.common.a1 import col_number, parse_ref, ref_of
 from toolkit.workbook import sniff
-from toolkit.workbook.book import (
-    RawCell,
-    ScanStats,
-    SheetInfo,
-    _raw_cell,
-    parse_ref,
-    ref_of,
-)
 from toolkit.workbook.limits import Unreadable
+from toolkit.workbook.model import RawCell, ScanStats, SheetInfo, _raw_cell
 from toolkit.workbook.ooxml.numfmt import _number
-from toolkit.workbook.ooxml.refs import _col_of
 from toolkit.workbook.ooxml.sheettail import _Tail
 from toolkit.workbook.ooxml.xmlsafe import _LOCAL, _expat, _unescape
 
@@ -72,7 +65,7 @@ class _SheetScan:
                 cells += 1
                 if want is not None:
                     r = attrs.get("r")
-                    col = _col_of(r) if r else col + 1
+                    col = col_number(r) if r else col + 1
                     cell = [col, attrs.get("t"), attrs.get("s"), None, None, None, None] if col in want else None
             elif loc == "row":
                 rows += 1

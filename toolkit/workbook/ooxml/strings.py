@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import re
 
-from toolkit.workbook import (
-    ooxml as _package,  # FAST_MAX, FAST_BUDGET: read there when used (tests, bench set them)
-)
 from toolkit.workbook import sniff
 from toolkit.workbook.limits import Limits, Unreadable
 from toolkit.workbook.ooxml.onepass import _A, _Fallback, _plain, _tag_starts, _xml_text
@@ -23,7 +20,7 @@ _INNER_T = re.compile(r"<(/?)([^\s/<>]+)" + _A_TEXT + r"\s*+(/?)>|([^<]+)")
 
 
 def _all_strings(data: bytes, where: str, most: int) -> list[str]:
-    """Every shared string of a small sharedStrings.xml at once (see FAST_MAX): the text of
+    """Every shared string of a small sharedStrings.xml at once (Limits.one_pass_max): the text of
     its <t> runs, phonetic runs (<rPh>) left out, as the streaming parser collects it."""
     _plain(data, where)
     text = data.decode("utf-8")
@@ -75,7 +72,7 @@ class _Strings:
         self.items: list[str] = []
         self.name = zip_.shown(name) if name else ""
         self._max = limits.max_strings
-        if name and zip_.infos[name].file_size <= _package.FAST_MAX:
+        if name and zip_.infos[name].file_size <= limits.one_pass_max:
             with sniff.guard(self.name):
                 data = zip_.read(name)
                 try:

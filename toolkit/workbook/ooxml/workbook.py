@@ -6,21 +6,11 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from toolkit.workbook import (
-    ooxml as _package,  # FAST_MAX, FAST_BUDGET: read there when used (tests, bench set them)
-)
+from toolkit.common.a1 import parse_ref
 from toolkit.workbook import sniff
-from toolkit.workbook.book import (
-    _REF_CACHE,
-    Book,
-    RawCell,
-    ScanStats,
-    SheetInfo,
-    _raw_cell,
-    parse_ref,
-)
 from toolkit.workbook.gate import vet_sheets
 from toolkit.workbook.limits import Deadline, Limits, Unreadable
+from toolkit.workbook.model import Book, RawCell, ScanStats, SheetInfo, _raw_cell
 from toolkit.workbook.ooxml.onepass import _xml_text
 from toolkit.workbook.ooxml.parts import _memo, _Parts
 from toolkit.workbook.ooxml.sheetfast import _index_sheet
@@ -42,7 +32,7 @@ class OoxmlBook(_Parts, _SheetScan, Book):
         self.path, self.limits, self.deadline = path, limits, deadline
         self.last_scan = None
         self._date_by_style: dict[bytes, bool | None] = {}  # style index -> shows dates
-        self._fast_left = _package.FAST_BUDGET
+        self._fast_left = limits.one_pass_budget
         with sniff.guard():
             self._zip = _Zip(path, limits, deadline)
         try:
@@ -156,10 +146,10 @@ class OoxmlBook(_Parts, _SheetScan, Book):
     def read_cells(self, sheet: str, refs) -> dict[str, object]:
         sp = self._sheet(sheet)
         if sp.index is not None or self._one_pass(sp):
-            index, known = sp.index, _REF_CACHE
+            index = sp.index
             out = {}
             for ref in refs:
-                pos = known.get(ref) or parse_ref(ref)
+                pos = parse_ref(ref)
                 cell = index.get(pos)
                 if cell is None:
                     continue
@@ -218,7 +208,7 @@ class OoxmlBook(_Parts, _SheetScan, Book):
     # -- one pass (small sheets)
 
     def _one_pass(self, sp: _SheetPart) -> bool:
-        """Index every cell and the tail of a small sheet at once (see FAST_MAX); False
+        """Index every cell and the tail of a small sheet at once (Limits.one_pass_max); False
         when the sheet must be streamed (large, or the one-pass assumptions fail)."""
         if sp.index is not None:
             return True
@@ -227,7 +217,7 @@ class OoxmlBook(_Parts, _SheetScan, Book):
         sp.streamed = True  # until proven otherwise
         part, lim = sp.part, self.limits
         size = self._zip.infos[part].file_size
-        if size > _package.FAST_MAX or size > self._fast_left:
+        if size > lim.one_pass_max or size > self._fast_left:
             return False
         self._fast_left -= size
         shown = self._zip.shown(part)
