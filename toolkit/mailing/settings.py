@@ -102,6 +102,7 @@ def _read_config(config: str | Path | None, cwd: Path) -> tuple[dict[str, object
         raise SettingsError(f"SMTP 配置文件 {path.name} 不是 UTF-8 编码，请另存为 UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"SMTP 配置文件 {path.name} 格式有误（TOML）：{exc}") from None
+    data.pop("imap", None)  # collect's settings (imapsettings.py) share the file
     if isinstance(data.get("smtp"), dict):  # a [smtp] table, or keys at the top level
         data = data["smtp"]
     if "password" in data:

@@ -211,3 +211,33 @@ def _check_directory(fp, limits: Limits) -> int:
     if entries != 0xFFFF and entries > limits.max_zip_entries:
         raise Unreadable("F6", f"压缩包内有 {entries:,} 个文件，超过上限 {limits.max_zip_entries:,} 个")
     return size
+
+
+# ------------------------------------------------------------------ archives of files
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its maker meant it: zips made on Chinese Windows store GBK
+    names without the UTF-8 flag, which zipfile decodes as cp437 (mojibake)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.filename.encode("cp437", "replace")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def archive_members(path: str | Path, limits: Limits | None = None) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of every file in a zip archive (a zip of returns, not a workbook),
+    inflated under the same limits as a workbook's parts.  Raises Unreadable."""
+    limits = limits or Limits()
+    archive = _Zip(Path(path), limits, Deadline(limits.max_seconds))
+    try:
+        for key, info in archive.infos.items():
+            if not info.is_dir():
+                yield member_name(info), archive.read(key)
+    finally:
+        archive.close()
