@@ -154,3 +154,21 @@ def test_collect_killed_midway_then_rerun_stores_each_attachment_once(imap, tmp_
     with Ledger(db) as ledger:
         assert len(ledger.rows("SELECT * FROM messages")) == 40
         assert len(ledger.rows("SELECT * FROM files")) == 40
+
+
+def test_imap_settings_options_then_environment_then_file(tmp_path):
+    from toolkit.mailing.imapsettings import load_imap_settings
+    from toolkit.mailing.settings import SettingsError
+
+    conf = tmp_path / "disclosure-smtp.toml"
+    conf.write_text('host = "smtp.example.cn"\n[imap]\nhost = "imap.example.cn"\nuser = "file@example.cn"\n'
+                    'folder = "报表"\nsecurity = "starttls"\n', encoding="utf-8")
+    env = {"DISCLOSURE_IMAP_USER": "env@example.cn", "DISCLOSURE_IMAP_PASSWORD": "pw"}
+    s = load_imap_settings(port=1143, env=env, cwd=tmp_path)
+    assert (s.host, s.port, s.user, s.folder, s.security, s.password) == (
+        "imap.example.cn", 1143, "env@example.cn", "报表", "starttls", "pw")
+    assert load_imap_settings(user="opt@example.cn", env=env, cwd=tmp_path).user == "opt@example.cn"
+    assert load_imap_settings(env={}, cwd=tmp_path / "nowhere").effective_port == 993  # ssl by default
+    conf.write_text('[imap]\nhost = "imap.example.cn"\npassword = "x"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="不能保存密码"):
+        load_imap_settings(env={}, cwd=tmp_path)
