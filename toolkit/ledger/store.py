@@ -34,7 +34,7 @@ def ledger_path(option: str | os.PathLike | None = None, env: Mapping[str, str] 
 
 
 def now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+    return datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
 class Ledger:

@@ -25,6 +25,7 @@ from toolkit.mailing.messages import (
     template_message,
     zh_date,
 )
+from toolkit.mailing.recording import record_outgoing
 from toolkit.mailing.sentlog import (
     CONFIRMATION,
     FAILED,
@@ -96,6 +97,8 @@ class MailRun:
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # 中文 lines printed first
     error: str | None = None  # why the run stopped early, 中文
+    ledger: object = None  # toolkit.ledger.Ledger: every message recorded as it goes
+    extra: dict = field(default_factory=dict)  # recorded with each message (deadline, year)
 
     def of(self, result: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.result == result]
@@ -153,14 +156,14 @@ class MailRun:
 def send_feedback(outdir: str | Path, roster_entries: list[RosterEntry], settings: SmtpSettings, *,
                   dry_run: bool = False, confirm_passed: bool = False,
                   password_prompt: Callable[[], str] | None = None,
-                  today: date | None = None) -> MailRun:
+                  today: date | None = None, ledger=None) -> MailRun:
     """One message per roster agency whose returns failed or could not be read (the
     annotated copies attached); with ``confirm_passed`` a short note to those that passed.
     Raises MailError when OUTDIR is not a check's output."""
     outdir = Path(outdir)
     report = read_findings(outdir)
     today = today or date.today()
-    run = MailRun("mail", dry_run, outdir / LOG_NAME, outdir / OUTBOX)
+    run = MailRun("mail", dry_run, outdir / LOG_NAME, outdir / OUTBOX, ledger=ledger)
     index = RosterIndex(roster_entries)
     run.notes.extend(index.duplicates)
     files = report["files"]
@@ -212,14 +215,17 @@ def distribute_templates(template_dir: str | Path, roster_entries: list[RosterEn
                          settings: SmtpSettings, *, deadline: date, year: int | None = None,
                          dry_run: bool = False, log_dir: str | Path | None = None,
                          password_prompt: Callable[[], str] | None = None,
-                         today: date | None = None) -> MailRun:
+                         today: date | None = None, ledger=None) -> MailRun:
     """Each roster agency its own template from ``template_dir`` (matched by the
     template's stamp, else by file name).  The sent log and the outbox go into
     ``log_dir`` (default: ``template_dir``)."""
     template_dir = Path(template_dir)
     base = Path(log_dir) if log_dir else template_dir
     today = today or date.today()
-    run = MailRun("distribute", dry_run, base / LOG_NAME, base / OUTBOX)
+    run = MailRun("distribute", dry_run, base / LOG_NAME, base / OUTBOX, ledger=ledger,
+                  extra={"deadline": deadline.isoformat(), "year": year})
+    if ledger is not None:
+        ledger.set_campaign(deadline=deadline.isoformat(), year=year)
     templates, problems = find_templates(template_dir)
     run.notes.extend(problems)
     if deadline < today:
@@ -339,6 +345,7 @@ def _deliver(run: MailRun, plan: list[Outgoing], settings: SmtpSettings, *, dry_
                     run.outcomes.append(Outcome(out.agency, out.kind, PENDING, address))
                     continue
                 run.outcomes.append(Outcome(out.agency, out.kind, DRAFTED, address, f"{OUTBOX}/{name}"))
+                record_outgoing(run.ledger, out, DRAFTED, str(msg["Message-ID"]), **run.extra)
                 continue
             entry = LogEntry(agency=out.agency, address=address, kind=out.kind, sha256=out.sha256,
                              message_id=str(msg["Message-ID"]), result=SENT, key=out.key,
@@ -354,18 +361,18 @@ def _deliver(run: MailRun, plan: list[Outgoing], settings: SmtpSettings, *, dry_
                 refused = transport.send(settings.sender, out.to, data)
             except Refused as exc:
                 entry.result, entry.error = (REJECTED if exc.permanent else FAILED), str(exc)
-                _record(run, log, entry)
+                _record(run, log, entry, out)
                 run.outcomes.append(Outcome(out.agency, out.kind, entry.result, address, str(exc)))
                 continue
             except MailError as exc:  # connection lost or sender refused, mid-message
                 entry.result, entry.error = FAILED, str(exc)
                 run.error = str(exc)
-                _record(run, log, entry)
+                _record(run, log, entry, out)
                 run.outcomes.append(Outcome(out.agency, out.kind, FAILED, address, str(exc)))
                 continue
             # Accepted by the server: on disk before the next message goes.
             entry.error = "；".join(f"{a}：{r}" for a, r in refused.items()) or None
-            _record(run, log, entry)
+            _record(run, log, entry, out)
             detail = f"部分收件人被拒收：{entry.error}" if entry.error else ""
             run.outcomes.append(Outcome(out.agency, out.kind, SENT, address, detail))
     finally:
@@ -373,11 +380,12 @@ def _deliver(run: MailRun, plan: list[Outgoing], settings: SmtpSettings, *, dry_
             transport.close()
 
 
-def _record(run: MailRun, log: SentLog, entry: LogEntry) -> None:
-    """Appends to the sent log; a log that cannot be written stops the run, since a
-    message sent but not recorded would go again on the next run."""
+def _record(run: MailRun, log: SentLog, entry: LogEntry, out: Outgoing) -> None:
+    """Appends to the sent log (and the ledger); a log that cannot be written stops the
+    run, since a message sent but not recorded would go again on the next run."""
     try:
         log.append(entry)
+        record_outgoing(run.ledger, out, entry.result, entry.message_id, **run.extra)
     except OSError as exc:
         run.error = (f"无法写入发送记录 {log.path}（{why(exc)}），已停止发送以免重复；"
                      f"发给{entry.agency}的邮件已{'发出' if entry.result == SENT else '未发出'}，未能记录")

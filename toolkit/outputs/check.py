@@ -34,6 +34,7 @@ class Batch:
     coverage: object = None  # coverage.Coverage when --roster was given
     annotated: dict[str, Path] = field(default_factory=dict)  # report.path -> copy
     summary: Path | None = None
+    progress: object = None  # status.Progress from the ledger, when one is kept
 
     @property
     def ok(self) -> bool:
@@ -71,7 +72,11 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
         if ledger is not None:
             ledger.record_roster(entries)
     if ledger is not None:
+        from toolkit.outputs.status import progress
+
         record(ledger, batch)
+        if ledger.agencies():
+            batch.progress = progress(ledger)
     if outdir is not None:
         write_outputs(batch, annotate=annotate, workers=workers, limits=limits)
     return batch
@@ -104,7 +109,8 @@ def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = 
         made = annotate_all(batch.reports, outdir, workers=workers or 1, limits=limits)
         batch.annotated = made.paths
         for_summary = made.for_summary()
-    batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=for_summary)
+    batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=for_summary,
+                                  progress=batch.progress)
     # Strict JSON (no NaN, no Infinity); a file name that is not UTF-8 kept as \udcxx escapes.
     text = json.dumps(findings_json(batch), ensure_ascii=False, indent=1, allow_nan=False)
     atomic.write_text(outdir / FINDINGS_JSON, encodable(text))

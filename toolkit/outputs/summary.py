@@ -36,12 +36,13 @@ NO_AGENCY = "（未能读取）"
 
 
 def write_summary(reports: list[FileReport], outdir: str | os.PathLike, *, coverage=None,
-                  annotated: dict[str, Path | str] | None = None) -> Path:
+                  annotated: dict[str, Path | str] | None = None, progress=None) -> Path:
     """Writes OUTDIR/汇总.xlsx atomically and returns its path.
 
     ``annotated`` maps a report's path to its annotated copy (a Path, linked relative to
     OUTDIR) or to the 中文 reason there is none (toolkit.outputs.annotate.Annotated.for_summary()).
-    ``coverage`` is a toolkit.outputs.coverage.Coverage."""
+    ``coverage`` is a toolkit.outputs.coverage.Coverage; ``progress`` (a
+    toolkit.outputs.status.Progress, when a ledger is kept) becomes the first sheet."""
     outdir = Path(outdir)
     target = outdir / SUMMARY_NAME
     annotated = annotated or {}
@@ -51,6 +52,10 @@ def write_summary(reports: list[FileReport], outdir: str | os.PathLike, *, cover
         wb.set_properties({"title": "政府信息公开工作年度报告校验汇总", "author": "校验工具"})
         st = _Styles(wb)
         names = _display_names(reports)
+        if progress is not None:
+            from toolkit.outputs import progress_sheet
+
+            progress_sheet.write(wb, progress)
         _summary_sheet(wb, st, reports, names, annotated, outdir)
         _figures_sheet(wb, st, reports, coverage)
         _charts_sheet(wb, st, reports)

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import click
 import typer
 
+from toolkit.cli.ledger_option import LedgerOption, open_ledger
 from toolkit.cli.say import say
 from toolkit.mailing import (
     MailError,
@@ -52,13 +53,13 @@ def mail(
     dry_run: DryRun = False,
     smtp_host: Host = None, smtp_port: Port = None, smtp_user: User = None, sender: Sender = None,
     smtp_security: Security = None, sender_name: SenderName = None, smtp_cafile: CaFile = None,
-    config: Config = None,
+    config: Config = None, ledger: LedgerOption = None,
 ) -> None:
-    def work(entries, settings, prompt) -> MailRun:
+    def work(entries, settings, prompt, book) -> MailRun:
         return send_feedback(outdir, entries, settings, dry_run=dry_run, confirm_passed=confirm_passed,
-                             password_prompt=prompt)
+                             password_prompt=prompt, ledger=book)
 
-    _run(work, roster, dry_run, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
+    _run(work, roster, dry_run, ledger, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
                                      security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
                                      config=config))
 
@@ -73,15 +74,15 @@ def distribute(
     dry_run: DryRun = False,
     smtp_host: Host = None, smtp_port: Port = None, smtp_user: User = None, sender: Sender = None,
     smtp_security: Security = None, sender_name: SenderName = None, smtp_cafile: CaFile = None,
-    config: Config = None,
+    config: Config = None, ledger: LedgerOption = None,
 ) -> None:
     due = parse_date(deadline)
 
-    def work(entries, settings, prompt) -> MailRun:
+    def work(entries, settings, prompt, book) -> MailRun:
         return distribute_templates(template_dir, entries, settings, deadline=due, year=year,
-                                    dry_run=dry_run, log_dir=out, password_prompt=prompt)
+                                    dry_run=dry_run, log_dir=out, password_prompt=prompt, ledger=book)
 
-    _run(work, roster, dry_run, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
+    _run(work, roster, dry_run, ledger, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
                                      security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
                                      config=config))
 
@@ -97,16 +98,22 @@ def parse_date(text: str) -> date:
         raise  # unreachable: _fail exits
 
 
-def _run(work, roster: Path, dry_run: bool, options: dict) -> None:
+def _run(work, roster: Path, dry_run: bool, ledger: Path | None, options: dict) -> None:
+    book = None
     try:
         entries = read_roster(roster)
         settings = load_settings(**options)
         if not dry_run:
             settings.check_for_sending()
-        run = work(entries, settings, _password_prompt(settings))
+        book = open_ledger(ledger)
+        book.record_roster(entries)
+        run = work(entries, settings, _password_prompt(settings), book)
     except (RosterError, SettingsError, MailError) as exc:
         _fail(str(exc))
         return
+    finally:
+        if book is not None:
+            book.close()
     for line in run.lines_zh():
         say(line)
     if run.exit_code:
