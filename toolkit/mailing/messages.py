@@ -62,6 +62,7 @@ class Outgoing:
     body: str
     attachments: list[Attachment] = field(default_factory=list)
     key: str | None = None  # what it is about, for "already sent" (e.g. the return's sha256)
+    owes: str | None = None  # a reminder: what the agency still owes (未报送 / 待修改)
 
     @property
     def sha256(self) -> str | None:

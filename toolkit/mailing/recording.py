@@ -4,13 +4,11 @@ drafted), in its own transaction, like the sent log's line."""
 from __future__ import annotations
 
 from toolkit.mailing.messages import Outgoing
-from toolkit.mailing.sentlog import TEMPLATE
-
-REMINDER = "reminder"
+from toolkit.mailing.sentlog import REMINDER, TEMPLATE
 
 
 def record_outgoing(ledger, out: Outgoing, result: str, message_id: str | None = None, *,
-                    deadline: str | None = None, year: int | None = None, owes: str | None = None) -> None:
+                    deadline: str | None = None, year: int | None = None) -> None:
     if ledger is None:
         return
     address = ", ".join(out.to)
@@ -19,7 +17,7 @@ def record_outgoing(ledger, out: Outgoing, result: str, message_id: str | None =
                            file_name=out.attachments[0].name if out.attachments else None,
                            sha256=out.sha256, year=year, deadline=deadline, message_id=message_id, result=result)
     elif out.kind == REMINDER:
-        ledger.record_sent("reminders", agency=out.agency, address=address, owes=owes or "",
+        ledger.record_sent("reminders", agency=out.agency, address=address, owes=out.owes or "",
                            message_id=message_id, result=result)
     else:
         about = (out.key or "").removeprefix("return:") if (out.key or "").startswith("return:") else None

@@ -15,8 +15,8 @@ from toolkit.common.layout import SENT_LOG
 
 LOG_NAME = SENT_LOG
 SENT, REJECTED, FAILED = "sent", "rejected", "failed"
-FEEDBACK, CONFIRMATION, TEMPLATE = "feedback", "confirmation", "template"
-KIND_ZH = {FEEDBACK: "校验意见", CONFIRMATION: "通过确认", TEMPLATE: "填报模板"}
+FEEDBACK, CONFIRMATION, TEMPLATE, REMINDER = "feedback", "confirmation", "template", "reminder"
+KIND_ZH = {FEEDBACK: "校验意见", CONFIRMATION: "通过确认", TEMPLATE: "填报模板", REMINDER: "催报"}
 
 
 @dataclass

@@ -42,6 +42,7 @@ Config = Annotated[Optional[Path], typer.Option(
 
 
 def register(app: typer.Typer) -> None:
+    app.command("remind", help="截止前给还没报送或还没改好的单位发催报邮件，说明还欠什么。")(remind)
     app.command("mail", help="按校验结果给各单位发邮件：需修改的附上批注文件，可选给通过的单位发确认。")(mail)
     app.command("distribute", help="给名单中每个单位发送它自己的填报模板，说明年度、填报要求和截止日期。")(distribute)
 
@@ -85,6 +86,40 @@ def distribute(
     _run(work, roster, dry_run, ledger, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
                                      security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
                                      config=config))
+
+
+def remind(
+    before: Annotated[int, typer.Option("--before", help="截止前几天内催报（如 3：离截止不超过 3 天才发）")] = 3,
+    deadline: Annotated[Optional[str], typer.Option("--deadline", help="截止日期（默认为下发模板时记入台账的日期）")] = None,
+    out: Annotated[Path, typer.Option("-o", "--out", help="发送记录和草稿（outbox）放在哪个文件夹")] = Path("."),
+    dry_run: DryRun = False,
+    smtp_host: Host = None, smtp_port: Port = None, smtp_user: User = None, sender: Sender = None,
+    smtp_security: Security = None, sender_name: SenderName = None, smtp_cafile: CaFile = None,
+    config: Config = None, ledger: LedgerOption = None,
+) -> None:
+    from toolkit.mailing.remind import remind as run_remind
+
+    due = parse_date(deadline) if deadline else None
+    book = None
+    try:
+        settings = load_settings(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
+                                 security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
+                                 config=config)
+        if not dry_run:
+            settings.check_for_sending()
+        book = open_ledger(ledger)
+        run, _state = run_remind(book, settings, out, before=before, dry_run=dry_run, deadline=due,
+                                 password_prompt=_password_prompt(settings))
+    except (SettingsError, MailError) as exc:
+        _fail(str(exc))
+        return
+    finally:
+        if book is not None:
+            book.close()
+    for line in run.lines_zh():
+        typer.echo(line)
+    if run.exit_code:
+        raise typer.Exit(run.exit_code)
 
 
 def parse_date(text: str) -> date:
