@@ -203,7 +203,8 @@ def test_coverage_missing_duplicates_outside(tmp_path):
         [5, "新余市某局", None, None, "名单外", 1, "x.xlsx"],
         [6, "（未能读取）", None, None, "无法识别单位", 1, "乱码.xlsx"],
     ]
-    assert ws.cell(4, 9).value == "未采用：a1.xlsx"
+    assert ws.cell(4, 9).value.startswith("文件修改时间最新（")  # the choice, and its reason
+    assert ws.cell(4, 9).value.endswith("）；未采用：a1.xlsx")
     figs = wb["主要数字"]
     notes = {figs.cell(r, 2).value: figs.cell(r, figs.max_column).value for r in range(4, 7)}
     assert notes["樟树市 甲局"] == "重复报送，未采用" and notes["樟树市甲局\u3000"] in (None, "")

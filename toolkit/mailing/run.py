@@ -48,7 +48,7 @@ from toolkit.mailing.sources import (
     read_findings,
 )
 from toolkit.mailing.transport import MailError, Refused, SmtpTransport
-from toolkit.outputs.coverage import preference
+from toolkit.outputs.choice import rank
 from toolkit.reading.roster import RosterEntry
 
 # Outcome results beyond the log's sent / rejected / failed.
@@ -185,9 +185,9 @@ def send_feedback(outdir: str | Path, roster_entries: list[RosterEntry], setting
         if not group:
             run.outcomes.append(Outcome(entry.name, "", NOT_SUBMITTED))
             continue
-        # Several returns from one agency: only the one used (coverage.USED_RULE) counts;
+        # Several returns from one agency: only the one used (choice.USED_RULE) counts;
         # feedback on a file it has already replaced would be wrong.
-        used = max(group, key=lambda f: preference(str(f.get("path") or ""), f.get("status")))
+        used = _used(group, ledger)
         group = [used]
         bad = [used] if used.get("status") in (FAIL, UNREADABLE) else []
         kind = FEEDBACK if bad else CONFIRMATION
@@ -271,6 +271,13 @@ def distribute_templates(template_dir: str | Path, roster_entries: list[RosterEn
                                      signer=settings.sender_name, today=today, key=chosen.key))
     _deliver(run, plan, settings, dry_run=dry_run, password_prompt=password_prompt)
     return run
+
+
+def _used(group: list[dict], ledger) -> dict:
+    received = ledger.received(str(f.get("sha256")) for f in group) if ledger is not None and len(group) > 1 else None
+    ranked, _why = rank(group, path=lambda f: str(f.get("path") or ""), status=lambda f: f.get("status"),
+                        sha256=lambda f: f.get("sha256"), received=received)
+    return ranked[0]
 
 
 def _addresses(run: MailRun, entry: RosterEntry, kind: str) -> list[str] | None:

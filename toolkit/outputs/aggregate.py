@@ -14,7 +14,7 @@ Choices where returns disagree, in this order:
   format      the format of that year (else the most common, newest on a tie); returns
               in another format are left out;
   duplicates  one return per agency (same stamp or typed name, or the same bytes): the
-              most recently modified file is used.
+              one toolkit.outputs.choice says (the rule every command shares).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from toolkit.common.display import shown, shown_name
 from toolkit.common.layout import FINDINGS_JSON
 from toolkit.formats import spec
 from toolkit.formats.findings import PASS, STATUS_ZH, UNREADABLE, FileReport
+from toolkit.outputs.choice import rank
 from toolkit.template import writer as template
 
 NOTE_SHEET = "汇总说明"
@@ -189,11 +189,14 @@ def _status_reason(report: FileReport) -> str:
     return f"{STATUS_ZH[report.status]}：校验有 {report.errors} 处错误，改正并通过校验后才能汇总"
 
 
-def _mtime(report: FileReport) -> float:
-    try:
-        return os.stat(report.path).st_mtime
-    except OSError:
-        return 0.0
+def _by_choice(reports: list[FileReport]) -> list[FileReport]:
+    """Each agency's returns best first (choice.rank, the rule every command shares)."""
+    groups: dict[str, list[FileReport]] = {}
+    for r in reports:
+        name = normalize_agency(r.meta.get("agency") or r.agency) or r.path
+        groups.setdefault(name, []).append(r)
+    return [x for group in groups.values()
+            for x in rank(group, path=lambda r: r.path, status=lambda r: r.status, sha256=lambda r: r.sha256)[0]]
 
 
 def choose(reports: list[FileReport], *, year: int | None = None
@@ -231,8 +234,8 @@ def choose(reports: list[FileReport], *, year: int | None = None
             keep.remove(r)  # cannot happen for a passing return; never add a partial one
             left.append(LeftOut(r, "部分数字无法读取"))
 
-    # One return per agency: the most recently modified wins (a resubmission).
-    keep.sort(key=lambda r: (-_mtime(r), Path(r.path).name))
+    # One return per agency: the one choice.rank says (a resubmission wins).
+    keep = _by_choice(keep)
     by_name: dict[str, FileReport] = {}
     by_bytes: dict[str, FileReport] = {}
     included = []

@@ -68,7 +68,8 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
         from toolkit.reading.roster import read_roster
 
         entries = read_roster(roster)
-        batch.coverage = coverage(batch.reports, entries)
+        received = ledger.received(r.sha256 for r in batch.reports if r.sha256) if ledger is not None else None
+        batch.coverage = coverage(batch.reports, entries, received)
         if ledger is not None:
             ledger.record_roster(entries)
     if ledger is not None:
@@ -86,14 +87,17 @@ def record(ledger, batch: Batch) -> int:
     """The check's verdicts and findings into the ledger, in one transaction.  A file's
     agency is its roster name when the roster matched it; files an agency replaced are
     recorded as not used."""
-    agency_of, unused = {}, set()
+    agency_of, unused, why = {}, set(), {}
     if batch.coverage is not None:
         for a in batch.coverage.agencies:
             agency_of.update(dict.fromkeys((r.path for r in a.reports), a.name))
+            if a.used is not None and a.why:
+                why[a.used.path] = a.why
         unused = batch.coverage.unused()
     # A path that is not UTF-8 is stored with \udcxx escapes (SQLite text is UTF-8).
     verdicts = [dict(path=encodable(str(Path(r.path).resolve())), sha256=r.sha256, agency=agency_of.get(r.path, r.agency),
                      status=r.status, errors=r.errors, warnings=r.warnings, used=r.path not in unused,
+                     why=why.get(r.path),
                      findings=[f.to_json() for f in r.findings]) for r in batch.reports]
     return ledger.record_check(encodable(str(batch.outdir.resolve())) if batch.outdir else None, verdicts)
 

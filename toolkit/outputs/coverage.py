@@ -7,11 +7,8 @@ after toolkit.common.agency.normalize_agency (NFKC, no white space).  A file who
 not be read (unreadable file, blank 单位名称) is matched by its file name instead: the
 longest roster name contained in the file name; failing that it is 无法识别单位.
 
-Which file is used when an agency returned several (USED_RULE): the newest readable one by
-file modification time; on equal times a returned annotated copy (name ending 校验意见)
-wins over an original, then the later path.  Only when none is readable the newest
-unreadable one is named.  Modification time is what a supervisor can see in a folder;
-an annotated copy is by definition a later resubmission.
+Which file is used when an agency returned several: toolkit.outputs.choice (USED_RULE),
+the one rule every command shares; its reason is kept per agency (``why``).
 """
 
 from __future__ import annotations
@@ -22,10 +19,8 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit.common.agency import normalize_agency
-from toolkit.common.layout import ANNOTATED_MARK
-from toolkit.formats.findings import STATUS_ZH, UNREADABLE, FileReport
-
-USED_RULE = "采用修改时间最新的可读取文件"
+from toolkit.formats.findings import STATUS_ZH, FileReport
+from toolkit.outputs.choice import USED_RULE, rank
 _MAX_LISTED = 50  # names listed per line in CLI output before "等 N 个"
 
 
@@ -36,6 +31,7 @@ class AgencyCoverage:
     entry: object  # toolkit.reading.roster.RosterEntry (name, contact, email, code)
     reports: list[FileReport] = field(default_factory=list)
     by_filename: set[str] = field(default_factory=set)  # paths matched by file name only
+    why: str = ""  # why the first report is the one used (choice.rank), "" for one file
 
     @property
     def name(self) -> str:
@@ -87,7 +83,7 @@ class Coverage:
             for a in self.duplicates:
                 used, rest = a.reports[0], a.reports[1:]
                 out.append(f"  {a.name}：{len(a.reports)} 个文件，采用 {_name(used)}（{_when(used)}）；"
-                           "未采用 " + "、".join(f"{_name(r)}（{_when(r)}）" for r in rest))
+                           "未采用 " + "、".join(f"{_name(r)}（{_when(r)}）" for r in rest) + f"。理由：{a.why}")
         if self.outside:
             out.append(f"名单外（{len(self.outside)} 个文件）：" + _listing(
                 f"{_name(r)}（单位名称：{r.agency}）" for r in self.outside))
@@ -97,8 +93,9 @@ class Coverage:
         return out
 
 
-def coverage(reports: list[FileReport], roster_entries: list) -> Coverage:
-    """Matches the batch against the roster (see the module notes)."""
+def coverage(reports: list[FileReport], roster_entries: list, received: dict[str, str] | None = None) -> Coverage:
+    """Matches the batch against the roster (see the module notes).  ``received``: sha256
+    -> when the mail that brought those bytes was received (from the ledger)."""
     agencies = [AgencyCoverage(e) for e in roster_entries]
     by_name: dict[str, AgencyCoverage] = {}
     for a in agencies:
@@ -121,7 +118,8 @@ def coverage(reports: list[FileReport], roster_entries: list) -> Coverage:
             by_name[match].reports.append(report)
             by_name[match].by_filename.add(report.path)
     for a in agencies:
-        a.reports.sort(key=_preference, reverse=True)
+        a.reports, a.why = rank(a.reports, path=lambda r: r.path, status=lambda r: r.status,
+                                sha256=lambda r: r.sha256, received=received)
     return Coverage(agencies, outside, unidentified)
 
 
@@ -130,20 +128,6 @@ def _mtime(report: FileReport) -> float:
         return os.stat(report.path).st_mtime
     except OSError:
         return 0.0
-
-
-def _preference(report: FileReport) -> tuple:
-    return preference(report.path, report.status)
-
-
-def preference(path: str, status: str) -> tuple:
-    """Sort key of USED_RULE: of one agency's files, the greatest is the one used (also
-    by `disclosure mail`, which must not send feedback on a file already replaced)."""
-    try:
-        mtime = os.stat(path).st_mtime
-    except OSError:
-        mtime = 0.0
-    return (status != UNREADABLE, mtime, ANNOTATED_MARK in Path(path).stem, path)
 
 
 def _name(report: FileReport) -> str:

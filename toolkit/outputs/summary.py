@@ -315,7 +315,7 @@ def _coverage_sheet(wb, st, cov, names) -> None:
         used = a.used
         note = ""
         if len(a.reports) > 1:
-            note = "未采用：" + "、".join(names.get(r.path, r.path) for r in a.reports[1:])
+            note = f"{a.why}；未采用：" + "、".join(names.get(r.path, r.path) for r in a.reports[1:])
         if used is not None and used.path in a.by_filename:
             note = ("按文件名匹配（文件中未能读取单位名称）；" + note).rstrip("；")
         ws.write_number(row, 0, row - header_row, st.int)
