@@ -41,3 +41,23 @@ def test_demo_whole_flow(tmp_path):
     assert sorted(s.split("】")[0] + s.rsplit(" ", 1)[-1] for s in subjects) == sorted(
         f"【{c.verdict}{c.name}" for c in needing)
     assert sorted((folder / RESULTS / "annotated").glob("*_校验意见.xlsx"))
+
+    # Round 2: the corrected returns pass, 卫健委 has not fixed its return yet and gets a
+    # reminder draft; the output ends with the status table (80 columns).
+    from rich.cells import cell_len
+
+    from toolkit.cli.demo import REMINDERS, RESULTS_2
+
+    table = result.stdout[result.stdout.index("报送进度："):].splitlines()
+    assert table[0] == "报送进度：共 7 个单位：已通过 6 个，待修改 1 个，待校验 0 个，未报送 0 个"
+    assert table[1].startswith("截止 ") and table[1].endswith("还有 3 天")
+    assert all(cell_len(line) <= 80 for line in table)
+    stuck = [c for c in samples_list() if c.verdict != "通过" and not c.fixes]
+    assert [c.name for c in stuck] == ["示例县卫生健康委员会"]
+    [draft] = (folder / REMINDERS / "outbox").glob("*.eml")
+    assert draft.name == "示例县卫生健康委员会_催报.eml"
+    first = load_workbook(folder / RESULTS_2 / "汇总.xlsx").worksheets[0]
+    assert first.title == "报送进度"
+    states = {first.cell(r, 2).value: first.cell(r, 7).value for r in range(4, 11)}
+    assert states == {c.name: ("待修改" if c in stuck else "已通过") for c in samples_list()}
+

@@ -1,19 +1,28 @@
-"""`disclosure demo`: the office's whole yearly cycle on sample agencies, with no set-up.
+"""`disclosure demo`: the office's whole yearly cycle on sample agencies, with no set-up
+and no server (every mail is a draft).
 
 roster -> one template per agency -> (dry-run) distribution -> returns filled the way
 agencies fill them, one with the seed report's real figures and others with the usual
-mistakes -> check -> annotated copies and 汇总.xlsx -> (dry-run) feedback emails.
+mistakes -> check -> annotated copies and 汇总.xlsx -> (dry-run) feedback emails ->
+round 2: most agencies send a corrected return, one does not -> check again ->
+(dry-run) reminders -> the status table, all recorded in the demo's own ledger.
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 import random
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.console import Console
+
+from toolkit.cli.commands.status import show
 from toolkit.formats import samples, spec
+from toolkit.ledger import Ledger
+from toolkit.mailing.remind import remind
 from toolkit.mailing.run import distribute_templates, send_feedback
 from toolkit.mailing.settings import SmtpSettings
 from toolkit.outputs import check
@@ -24,6 +33,9 @@ ROSTER = "单位名单.xlsx"
 TEMPLATES = "1-下发模板"
 RETURNS = "2-报送文件"
 RESULTS = "3-校验结果"
+RESULTS_2 = "4-第二轮校验结果"
+REMINDERS = "5-催报"
+LEDGER = "disclosure.db"  # the demo's own ledger, in the demo folder
 
 
 @dataclass
@@ -37,6 +49,7 @@ class Sample:
     mistakes: dict[str, object] = field(default_factory=dict)  # figure key -> as typed
     bump: tuple[str, ...] = ()  # figures typed one too high (a wrong total)
     unreadable: bool = False
+    fixes: bool = True  # round 2: sends a corrected return (when round 1 needed one)
 
 
 def samples_list() -> list[Sample]:
@@ -51,7 +64,7 @@ def samples_list() -> list[Sample]:
                bump=("p3.open.total",)),
         Sample("示例县卫生健康委员会", "wjw@example.org", "需修改",
                "结转下年度的数字没有按“第一项加第二项之和，等于第三项加第四项之和”核对",
-               bump=("p3.carry_forward.natural", "p3.carry_forward.total")),
+               bump=("p3.carry_forward.natural", "p3.carry_forward.total"), fixes=False),
         Sample("示例县交通运输局", "jtj@example.org", "需修改", "填了负数，收费金额按“元”填写并带了单位",
                mistakes={"p2.penalty.decisions": -3, "p2.fees.amount": "251000元"}),
         Sample("示例县市场监督管理局", "scjgj@example.org", "无法读取",
@@ -65,6 +78,7 @@ class DemoRun:
     batch: check.Batch
     expected: dict[str, str]  # agency -> verdict the demo planted
     lines: list[str]
+    batch_2: check.Batch | None = None  # round 2
 
 
 def run_demo(folder: str | Path, *, year: int | None = None, workers: int | None = None) -> DemoRun:
@@ -79,15 +93,58 @@ def run_demo(folder: str | Path, *, year: int | None = None, workers: int | None
     write_sample_roster(roster_path, [RosterEntry(c.name, "联系人", c.email, "") for c in cases])
     entries = read_roster(roster_path)
 
-    for sub in (TEMPLATES, RETURNS, RESULTS):  # a rerun starts from a clean slate
+    for sub in (TEMPLATES, RETURNS, RESULTS, RESULTS_2, REMINDERS):  # a rerun starts from a clean slate
         shutil.rmtree(folder / sub, ignore_errors=True)
-    templates = write_batch(entries, folder / TEMPLATES, year=year, fmt=fmt)
+    for part in ("", "-wal", "-shm"):  # the demo's own ledger, from an earlier demo
+        (folder / (LEDGER + part)).unlink(missing_ok=True)
+    today = datetime.date.today()
+    deadline = today + datetime.timedelta(days=3)  # near: the reminders are due
     settings = SmtpSettings()
-    distributed = distribute_templates(folder / TEMPLATES, entries, settings,
-                                       deadline=datetime.date(year + 1, 1, 31), year=year, dry_run=True)
+    with Ledger(folder / LEDGER) as ledger:
+        ledger.record_roster(entries)
+        templates = write_batch(entries, folder / TEMPLATES, year=year, fmt=fmt)
+        distributed = distribute_templates(folder / TEMPLATES, entries, settings, deadline=deadline, year=year,
+                                           dry_run=True, ledger=ledger)
+        returns = folder / RETURNS
+        returns.mkdir()
+        _round_one(cases, templates, returns, fmt, year)
+        batch = check.run([returns], folder / RESULTS, roster=roster_path, workers=workers, ledger=ledger)
+        feedback = send_feedback(folder / RESULTS, entries, settings, dry_run=True, ledger=ledger)
 
-    returns = folder / RETURNS
-    returns.mkdir()
+        fixed = _round_two(cases, templates, returns, fmt, random.Random(year + 1))
+        batch_2 = check.run([returns], folder / RESULTS_2, roster=roster_path, workers=workers, ledger=ledger)
+        reminders, state = remind(ledger, settings, folder / REMINDERS, before=3, dry_run=True, today=today)
+
+    lines = [
+        f"演示完成（{year} 年度，{fmt.document}格式），文件夹：{folder}",
+        f"  单位名单：{roster_path}；台账：{folder / LEDGER}",
+        f"  下发模板：{folder / TEMPLATES}（{len(templates)} 个）；模板邮件草稿：{len(distributed.drafted)} 封",
+        f"  第一轮报送：{returns}",
+        f"  第一轮校验结果：{folder / RESULTS / 'findings.json'}",
+        f"  汇总表：{batch.summary}",
+        f"  批注文件：{folder / RESULTS / 'annotated'}",
+        f"  反馈邮件草稿：{folder / RESULTS / 'outbox'}（{len(feedback.drafted)} 封）",
+        "第一轮各单位情况：",
+    ]
+    by_name = {case.name: case for case in cases}
+    for report in batch.reports:
+        case = by_name.get(report.agency or "") or next(
+            (c for c in cases if c.name in Path(report.path).name), None)
+        story = case.story if case else ""
+        lines.append(f"  {report.agency or Path(report.path).name}：{_status(report)}（{story}）")
+    lines += [
+        f"第二轮：{len(fixed)} 个单位按校验意见改好后重新报送（{'、'.join(fixed)}），"
+        f"{'、'.join(c.name for c in cases if c.verdict != '通过' and not c.fixes)}还没有改；",
+        f"  第二轮校验结果：{folder / RESULTS_2 / 'findings.json'}（汇总表第一张是“报送进度”）",
+        f"  催报邮件草稿：{folder / REMINDERS / 'outbox'}（{len(reminders.drafted)} 封）",
+        "",
+        *_status_table(state),
+    ]
+    return DemoRun(folder, batch, {c.name: c.verdict for c in cases}, lines, batch_2)
+
+
+def _round_one(cases: list[Sample], templates: list[Path], returns: Path, fmt, year: int) -> None:
+    """Each agency fills its template (or breaks it) the way the story says."""
     rng = random.Random(year)
     for case, template in zip(cases, templates):
         dest = returns / template.name
@@ -98,27 +155,26 @@ def run_demo(folder: str | Path, *, year: int | None = None, workers: int | None
         figures = {**figures, **case.mistakes, **{k: figures[k] + 1 for k in case.bump}}
         samples.type_figures(template, figures, dest, info={"filler": "张三", "phone": "0795-0000000"})
 
-    batch = check.run([returns], folder / RESULTS, roster=roster_path, workers=workers)
-    feedback = send_feedback(folder / RESULTS, entries, settings, dry_run=True)
 
-    lines = [
-        f"演示完成（{year} 年度，{fmt.document}格式），文件夹：{folder}",
-        f"  单位名单：{roster_path}",
-        f"  下发模板：{folder / TEMPLATES}（{len(templates)} 个）；模板邮件草稿：{len(distributed.drafted)} 封",
-        f"  各单位报送：{returns}",
-        f"  校验结果：{folder / RESULTS / 'findings.json'}",
-        f"  汇总表：{batch.summary}",
-        f"  批注文件：{folder / RESULTS / 'annotated'}",
-        f"  反馈邮件草稿：{folder / RESULTS / 'outbox'}（{len(feedback.drafted)} 封）",
-        "各单位情况：",
-    ]
-    by_name = {case.name: case for case in cases}
-    for report in batch.reports:
-        case = by_name.get(report.agency or "") or next(
-            (c for c in cases if c.name in Path(report.path).name), None)
-        story = case.story if case else ""
-        lines.append(f"  {report.agency or Path(report.path).name}：{_status(report)}（{story}）")
-    return DemoRun(folder, batch, {c.name: c.verdict for c in cases}, lines)
+def _round_two(cases: list[Sample], templates: list[Path], returns: Path, fmt, rng) -> list[str]:
+    """The agencies told to fix their return send a corrected one (a new file beside the
+    first: the check uses the newer, by the rule of toolkit.outputs.choice)."""
+    fixed = []
+    for case, template in zip(cases, templates):
+        if case.verdict == "通过" or not case.fixes:
+            continue
+        dest = returns / f"{template.stem}_修改后{template.suffix}"
+        samples.type_figures(template, samples.consistent(fmt, rng), dest,
+                             info={"filler": "张三", "phone": "0795-0000000"})
+        fixed.append(case.name)
+    return fixed
+
+
+def _status_table(state) -> list[str]:
+    """`disclosure status` as it prints, 80 columns."""
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    show(console, state)
+    return console.file.getvalue().rstrip("\n").splitlines()
 
 
 def _status(report) -> str:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from toolkit.common.agency import normalize_agency
-from toolkit.formats.findings import PASS, STATUS_ZH
+from toolkit.formats.findings import FAIL, PASS, STATUS_ZH
 
 NOT_SUBMITTED, TO_FIX, TO_CHECK, PASSED = "未报送", "待修改", "待校验", "已通过"
 OWED = (NOT_SUBMITTED, TO_FIX)  # what a reminder is about
@@ -34,7 +34,7 @@ class Round:
 
     def zh(self, compact: bool = False) -> str:
         said = STATUS_ZH.get(self.status, self.status)
-        if self.errors and self.status != PASS:
+        if self.errors and self.status == FAIL:
             said += f"（{self.errors}处）"
         return f"{self.number} {said}" if compact else f"第{self.number}轮 {said}"
 
@@ -167,7 +167,7 @@ def rows(p: Progress, *, compact: bool = False) -> list[tuple[str, ...]]:
     for i, a in enumerate(p.agencies, 1):
         template = (f"{when(a.template_at)} {RESULT_ZH.get(a.template_result, a.template_result)}"
                     if a.template_at else "未下发")
-        received = "\n".join(short_time(t) for t, _name in a.received) or "—"
+        received = "\n".join(short_time(t) for t, _name in a.received) or ("（未经邮件）" if a.rounds else "—")
         rounds = "\n".join(r.zh(compact) for r in a.rounds) or "—"
         # one line per round, beside the round it answers
         feedback = "\n".join(f"{when(r.feedback_at)} {RESULT_ZH.get(r.feedback_result, '')}"
