@@ -29,6 +29,8 @@ def write(wb, progress: status.Progress) -> None:
         ws.set_column(c, c, width)
     row = header_row
     for row, values in enumerate(status.rows(progress), header_row + 1):
+        # xlsxwriter cannot autofit: a row as tall as its tallest cell's lines
+        ws.set_row(row, 15 * max(v.count("\n") + 1 for v in values))
         ws.write_number(row, 0, int(values[0]), number)
         for c, value in enumerate(values[1:-1], 1):
             ws.write_string(row, c, value, cell)
