@@ -36,11 +36,24 @@ def free_port() -> int:
 
 
 class Dovecot:
-    def __init__(self):
+    """``tls``: also listen for IMAPS (``ssl_port``) and offer STARTTLS, with a
+    self-signed certificate for 127.0.0.1 (``cafile``)."""
+
+    def __init__(self, tls: bool = False):
         exe = dovecot_or_skip()
         self.dir = Path(tempfile.mkdtemp(prefix="dv"))  # short: unix socket paths are limited
         self.dir.chmod(0o755)
         self.port = free_port()
+        self.ssl_port = free_port() if tls else 0
+        self.cafile = self.dir / "cert.pem" if tls else None
+        ssl_conf = "ssl = no"
+        if tls:
+            key = self.dir / "key.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", str(key), "-out", str(self.cafile)], check=True, capture_output=True)
+            key.chmod(0o644)
+            ssl_conf = f"ssl = yes\nssl_cert = <{self.cafile}\nssl_key = <{key}"
         home = self.dir / "home"
         home.mkdir()
         if os.geteuid() == 0:  # Dovecot refuses to run logins or mail as root
@@ -61,7 +74,7 @@ listen = 127.0.0.1
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
 log_path = {self.dir}/dovecot.log
-ssl = no
+{ssl_conf}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 1
@@ -82,7 +95,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.ssl_port}
   }}
 }}
 service anvil {{

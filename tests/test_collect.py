@@ -172,3 +172,24 @@ def test_imap_settings_options_then_environment_then_file(tmp_path):
     conf.write_text('[imap]\nhost = "imap.example.cn"\npassword = "x"\n', encoding="utf-8")
     with pytest.raises(SettingsError, match="不能保存密码"):
         load_imap_settings(env={}, cwd=tmp_path)
+
+
+def test_collect_over_ssl_and_starttls_with_an_internal_ca(tmp_path, roster):
+    """A 政务内网 server with its own CA: trusted with --imap-cafile, refused without."""
+    server = Dovecot(tls=True)
+    try:
+        t = datetime(2026, 1, 5, 9, 30, tzinfo=CST)
+        server.append(message(ADDR[JIA], "报表", t, [("甲局.xlsx", a_return(tmp_path, JIA, 1))]).as_bytes())
+        base = {**server.env(), "DISCLOSURE_IMAP_SECURITY": "", "DISCLOSURE_IMAP_PORT": ""}
+        ssl = ["--imap-port", server.ssl_port, "--imap-security", "ssl"]
+        code, out = run_cli("collect", "-o", tmp_path / "r0", *ssl, env=base)
+        assert code == 1 and "证书无法验证" in out and "--imap-cafile" in out, out
+        code, out = run_cli("collect", "-o", tmp_path / "r1", *ssl, "--imap-cafile", server.cafile,
+                            "--roster", roster, "--ledger", tmp_path / "a.db", env=base)
+        assert code == 0 and f"{JIA}_20260105-093000_甲局.xlsx" in out, out
+        code, out = run_cli("collect", "-o", tmp_path / "r2", "--imap-port", server.port, "--imap-security",
+                            "starttls", "--imap-cafile", server.cafile, "--roster", roster,
+                            "--ledger", tmp_path / "b.db", env=base)
+        assert code == 0 and f"{JIA}_20260105-093000_甲局.xlsx" in out, out
+    finally:
+        server.stop()
