@@ -64,6 +64,15 @@ def test_a_ledger_from_a_newer_version_or_not_a_ledger_is_refused(tmp_path):
     with pytest.raises(LedgerError, match="不是本工具的台账或已损坏"):
         Ledger(junk)
     assert junk.read_bytes() == b"not a database at all" * 100  # never changed
+    other = tmp_path / "disclosure.db"  # another program's SQLite database
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (t TEXT)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    with pytest.raises(LedgerError, match="是别的程序的数据库"):
+        Ledger(other)
+    assert other.read_bytes() == before
 
 
 WRITER = """

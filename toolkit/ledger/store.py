@@ -50,18 +50,27 @@ class Ledger:
             self.conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
+            # Checked before any pragma: a file that is not ours is left byte for byte.
+            found = schema.version(self.conn)
+            if not found and self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+                # Someone else's database: never add our tables to it.
+                raise LedgerError(f"{self.path} 是别的程序的数据库，不是本工具的台账：请用 --ledger 另指定一个文件")
+            if found > schema.SCHEMA_VERSION:
+                raise LedgerError(f"台账 {self.path} 由更新版本的本工具写成（第 {found} 版），"
+                                  f"当前版本只认识到第 {schema.SCHEMA_VERSION} 版：请升级本工具")
             self.conn.execute("PRAGMA journal_mode = WAL")
             # In WAL mode NORMAL survives a killed process (only a power cut may lose the
             # last transactions, which collect redoes: a saved file is found by name and
             # sha256) and spares an fsync per message collected.
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            found = schema.version(self.conn)
-            if found > schema.SCHEMA_VERSION:
-                raise LedgerError(f"台账 {self.path} 由更新版本的本工具写成（第 {found} 版），"
-                                  f"当前版本只认识到第 {schema.SCHEMA_VERSION} 版：请升级本工具")
             self.version = schema.migrate(self.conn, upto)
+        except LedgerError:
+            self.conn.close()
+            raise
         except sqlite3.DatabaseError as exc:
+            if getattr(self, "conn", None) is not None:
+                self.conn.close()
             raise LedgerError(f"无法打开台账 {self.path}：文件不是本工具的台账或已损坏（{exc}）") from None
         except OSError as exc:
             raise LedgerError(f"无法打开台账 {self.path}：{exc.strerror or exc}") from None
