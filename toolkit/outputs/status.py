@@ -177,6 +177,5 @@ def rows(p: Progress, *, compact: bool = False) -> list[tuple[str, ...]]:
 
 
 def used_lines(p: Progress) -> list[str]:
-    """Which file is used, and why, for agencies that sent more than one."""
-    return [f"{a.name}：采用 {a.used}" + (f"（{a.why}）" if a.why else "")
-            for a in p.agencies if a.used and len(a.received) > 1]
+    """Which file is used, and why, for agencies that sent more than one (the latest check's choice)."""
+    return [f"{a.name}：采用 {a.used}（{a.why}）" for a in p.agencies if a.used and a.why]
