@@ -74,7 +74,7 @@ def test_two_rounds_collect_check_mail_status(imap, server, tmp_path):  # noqa: 
                                                    f"{JIA}_20260107-160000_甲局2025年报表（修改后）.xlsx"]
     assert jia.used == f"{JIA}_20260107-160000_甲局2025年报表（修改后）.xlsx" and jia.outstanding == "已通过"
     assert jia.why.startswith("文件保存时间最新（")  # the corrected workbook was saved later
-    assert f"{JIA}：采用 {jia.used}（{jia.why}）" in out.replace("\n", "")
+    assert f"{JIA}：采用 {jia.used}\n  理由：{jia.why}\n" in out
     assert [a.name for a in state.agencies] == [JIA, YI, BING, DING]
     jia_lines = [line for line in out.splitlines() if "01-05 09:30" in line or "01-07 16:00" in line][:2]
     assert "1 需修改（1处）" in jia_lines[0] and " 已发送" in jia_lines[0] and "已通过" in jia_lines[0]

@@ -178,4 +178,8 @@ def rows(p: Progress, *, compact: bool = False) -> list[tuple[str, ...]]:
 
 def used_lines(p: Progress) -> list[str]:
     """Which file is used, and why, for agencies that sent more than one (the latest check's choice)."""
-    return [f"{a.name}：采用 {a.used}（{a.why}）" for a in p.agencies if a.used and a.why]
+    lines = []
+    for a in p.agencies:
+        if a.used and a.why:
+            lines += [f"{a.name}：采用 {a.used}", f"  理由：{a.why}"]
+    return ["一个单位有多份报送文件时采用的文件：", *lines] if lines else []
