@@ -172,7 +172,7 @@ def _round_two(cases: list[Sample], templates: list[Path], returns: Path, fmt, r
 
 def _status_table(state) -> list[str]:
     """`disclosure status` as it prints, 80 columns."""
-    console = Console(file=io.StringIO(), width=80, color_system=None)
+    console = Console(file=io.StringIO(), width=80, color_system=None, markup=False, highlight=False)
     show(console, state)
     return console.file.getvalue().rstrip("\n").splitlines()
 

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from toolkit.cli.say import say
 from toolkit.ledger import DEFAULT_NAME, ENV_VAR, Ledger, LedgerError, ledger_path
 
 LedgerOption = Annotated[Optional[Path], typer.Option(
@@ -18,5 +19,5 @@ def open_ledger(option: Path | None) -> Ledger:
     try:
         return Ledger(ledger_path(option))
     except LedgerError as exc:
-        typer.echo(str(exc), err=True)
+        say(str(exc), err=True)
         raise typer.Exit(2) from None

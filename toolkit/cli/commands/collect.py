@@ -10,6 +10,7 @@ import click
 import typer
 
 from toolkit.cli.ledger_option import LedgerOption, open_ledger
+from toolkit.cli.say import say
 from toolkit.mailing.imapsettings import PASSWORD_ENV, ImapSettings, load_imap_settings
 from toolkit.mailing.settings import DEFAULT_CONFIG, SettingsError
 from toolkit.mailing.transport import MailError
@@ -40,21 +41,21 @@ def collect(
                                       cafile=imap_cafile, folder=folder, config=config)
         settings.check()
     except (RosterError, SettingsError) as exc:
-        typer.echo(str(exc), err=True)
+        say(str(exc), err=True)
         raise typer.Exit(2) from None
     if outdir.exists() and not outdir.is_dir():
-        typer.echo(f"{outdir} 已存在，但它是文件，不是文件夹", err=True)
+        say(f"{outdir} 已存在，但它是文件，不是文件夹", err=True)
         raise typer.Exit(2)
     book = open_ledger(ledger)
     try:
         run = run_collect(settings, outdir, book, entries, password_prompt=_prompt(settings))
     except (SettingsError, MailError) as exc:
-        typer.echo(str(exc), err=True)
+        say(str(exc), err=True)
         raise typer.Exit(1) from None
     finally:
         book.close()
     for line in run.lines_zh():
-        typer.echo(line)
+        say(line)
     raise typer.Exit(run.exit_code)
 
 

@@ -117,7 +117,7 @@ def remind(
         if book is not None:
             book.close()
     for line in run.lines_zh():
-        typer.echo(line)
+        say(line)
     if run.exit_code:
         raise typer.Exit(run.exit_code)
 

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from toolkit.cli.ledger_option import LedgerOption, open_ledger
+from toolkit.cli.say import say
+from toolkit.common.display import shown
 
 WIDTH = 80
 
@@ -35,7 +37,7 @@ def status(
             try:
                 book.record_roster(read_roster(roster))
             except RosterError as exc:
-                typer.echo(str(exc), err=True)
+                say(str(exc), err=True)
                 raise typer.Exit(2) from None
         if due is not None:
             book.set_campaign(deadline=due.isoformat())
@@ -44,9 +46,9 @@ def status(
     finally:
         book.close()
     if not state.agencies:
-        typer.echo(f"台账 {book.path} 中还没有单位名单：请用 --roster 单位名单.xlsx 给出")
+        say(f"台账 {book.path} 中还没有单位名单：请用 --roster 单位名单.xlsx 给出")
         raise typer.Exit(1)
-    show(Console(width=WIDTH), state, len(unread))
+    show(Console(width=WIDTH, markup=False, highlight=False), state, len(unread))
 
 
 def show(console: Console, state, unread: int = 0) -> None:
@@ -59,9 +61,9 @@ def show(console: Console, state, unread: int = 0) -> None:
     for name in COLUMNS:
         table.add_column(name, overflow="fold", no_wrap=name != "单位名称")
     for values in rows(state, compact=True):
-        table.add_row(*values)
+        table.add_row(*(shown(v) for v in values))  # names as typed: no control characters
     console.print(table)
     for line in used_lines(state):
-        console.print(line)
+        console.print(shown(line))
     if unread:
         console.print(f"另有 {unread} 封收到的邮件没有报送文件，需人工阅读（见 disclosure collect 的输出）。")
