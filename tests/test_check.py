@@ -231,8 +231,9 @@ def test_findings_json_is_the_documented_interface(blank_return, tmp_path, base_
     assert entry["status"] == "fail" and entry["errors"] == 1 and entry["read_by"] == "names"
     (finding,) = entry["findings"]
     assert set(finding) == {"rule", "severity", "sheet", "cell", "part", "row", "column", "value",
-                            "expected", "message"}
+                            "expected", "message", "location"}
     assert finding["part"] == "三" and finding["cell"] == "J7"
+    assert finding["location"] is None and entry["form"] is None  # a workbook: sheet and cell say where
 
 
 @pytest.mark.parametrize("format_id", list(spec.formats()))

@@ -13,10 +13,14 @@ from toolkit.common.layout import ANNOTATED_DIR, OUTBOX, SUMMARY_NAME
 from toolkit.common.oserrors import why
 from toolkit.formats import spec
 from toolkit.formats.findings import FigureValues, FileReport, Finding
+from toolkit.reading.published.forms import form_of
+from toolkit.reading.published.read import read_published
 from toolkit.reading.reader import ReadResult, read_return
 from toolkit.workbook.limits import Limits
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
+# Published reports (read by toolkit.reading.published); a file's content decides its form.
+PUBLISHED_SUFFIXES = (".pdf", ".docx", ".doc", ".wps", ".html", ".htm", ".mht", ".mhtml", ".txt", ".md")
 POOL_THRESHOLD = 8  # fewer files than this are read in-process: a pool costs more
 
 
@@ -33,7 +37,7 @@ def collect(paths: Iterable[str | os.PathLike], *, exclude: Path | None = None) 
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if not f.is_file() or f.name.startswith(("~$", ".")) or f.suffix.lower() not in SUFFIXES:
+                if not f.is_file() or f.name.startswith(("~$", ".")) or f.suffix.lower() not in SUFFIXES + PUBLISHED_SUFFIXES:
                     continue
                 resolved = f.resolve()
                 if resolved in outputs[0] or any(d in resolved.parents for d in outputs[1]):
@@ -56,6 +60,8 @@ def _read_one(args) -> ReadResult:
     path, limits, expect_id = args
     expect = spec.get(expect_id) if expect_id else None
     try:
+        if form_of(Path(path)) is not None:
+            return read_published(path, limits=limits, expect=expect)
         return read_return(path, limits=limits, expect=expect)
     except Exception as exc:  # the batch goes on: a bug in reading one file is its verdict
         result = ReadResult(path=str(path))
@@ -100,12 +106,15 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
 def _report(result: ReadResult, findings: list[Finding]) -> FileReport:
     report = FileReport(path=result.path, sha256=result.sha256, agency=result.agency,
                         year=result.year, format=result.format_id, read_by=result.read_by,
-                        meta=result.meta)
+                        meta=result.meta, form=result.form)
     if result.unreadable is not None:
         report.unreadable = True
         report.findings = [result.unreadable]
         return report
     report.findings = [*result.findings, *findings]
+    for f in report.findings:
+        if f.key in result.locations:
+            f.location = result.locations[f.key]
     report.figures = FigureValues(result.format_id, {k: v.number for k, v in result.values.items() if v.accepted})
     return report
 

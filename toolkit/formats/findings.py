@@ -28,6 +28,18 @@ class Finding:
     value: object = None  # as typed
     expected: object = None
     key: str | None = field(default=None, repr=False)  # figure key, internal
+    # Where in a published document (PDF page/table, Word or web table/row/column, text
+    # line), 1-based; None for a workbook, whose sheet and cell say where.
+    location: dict | None = None
+
+    @property
+    def where_zh(self) -> str:
+        """The location in words: 第2页 表1 第5行 第3列 / 第120行."""
+        loc = self.location or {}
+        words = {"page": "第{}页", "table": "表{}", "row": "第{}行", "column": "第{}列"}
+        if "line" in loc:  # text: the line, and the cell's place in a markdown row
+            return f"第{loc['line']}行" + (f" 第{loc['column']}列" if "column" in loc else "")
+        return " ".join(w.format(loc[k]) for k, w in words.items() if k in loc)
 
     @classmethod
     def of(cls, rule_id: str, *, figure=None, sheet=None, cell=None, value=None,
@@ -114,6 +126,8 @@ class FileReport:
     year: int | None = None
     format: str | None = None
     read_by: str | None = None  # "names" | "labels" | None
+    form: str | None = None  # a published report's form; None for a workbook
+    imported: str | None = None  # the workbook its figures were written into
     findings: list[Finding] = field(default_factory=list)
     unreadable: bool = False
     figures: Mapping[str, float] = field(default_factory=dict, repr=False)  # valid numbers
@@ -144,5 +158,6 @@ class FileReport:
             "errors": self.errors,
             "warnings": self.warnings,
             "read_by": self.read_by,
+            "form": self.form,
             "findings": [f.to_json() for f in self.findings],
         }

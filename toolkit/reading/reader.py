@@ -54,6 +54,8 @@ class ReadResult:
     findings: list[Finding] = field(default_factory=list)
     unreadable: Finding | None = None
     checkable: bool = True  # False when the figures must not be judged (wrong format)
+    form: str | None = None  # a published report's form (pdf, docx, html, text …); None: a workbook
+    locations: dict[str, dict] = field(default_factory=dict)  # key -> place in a published document
 
     @property
     def fmt(self) -> spec.Format | None:

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    paths: list[Path] = typer.Argument(..., help="报送文件或文件夹（递归查找 .xlsx .xlsm .xls .et）"),
+    paths: list[Path] = typer.Argument(..., help="报送文件、已公开的年报或文件夹（递归查找 .xlsx .xlsm .xls .et 和 .pdf .docx .doc .wps .html .htm .mht .txt .md）"),
     outdir: Path = typer.Option(..., "-o", "--outdir", help="输出文件夹"),
     roster: Path | None = typer.Option(None, "--roster", help="单位名单（.xlsx/.csv），用于统计未报送、重复报送"),
     previous: list[Path] | None = typer.Option(None, "--previous", help="上年报表（文件或文件夹），核对 R7、R8"),
@@ -61,7 +61,7 @@ def check(
     limits = Limits(**{k: v for k, v in overrides.items() if v is not None})
     files = collect(paths, exclude=outdir)
     if not files:
-        console.print("没有找到要校验的文件（.xlsx .xlsm .xls .et）。")
+        console.print("没有找到要校验的文件（报表 .xlsx .xlsm .xls .et，或已公开的年报 .pdf .docx .doc .wps .html .htm .mht .txt .md）。")
         raise typer.Exit(1)
     expect = spec.get(format_id) if format_id else None
     book = open_ledger(ledger)
@@ -103,7 +103,9 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
             for title in ("工作表", "单元格", "规则", "说明"):
                 table.add_column(title)
             for f in report.findings:
-                table.add_row(*(Text(shown(x)) for x in (f.sheet or "", f.cell or "",
+                # A published report's finding points into the document (page, table, line).
+                where = f.where_zh if f.location else (f.cell or "")
+                table.add_row(*(Text(shown(x)) for x in (f.sheet or "", where,
                                                          f"{f.rule} {SEVERITY_ZH[f.severity]}", f.message)))
             console.print(table)
     console.print(f"共 {len(batch.reports)} 个文件：通过 {counts['pass']}，需修改 {counts['fail']}，"

@@ -1,0 +1,133 @@
+"""A published report, read: its form decided by content, its tables found by the
+format's labels (the same path as a workbook read by labels), its figures classified
+by the same value classes, and its agency and year taken from its title.
+
+A figure's place is the template's own cell (so an imported workbook, annotated, shows
+each finding at its cell); where it sits in the document is ``ReadResult.locations``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+from toolkit.formats import spec
+from toolkit.formats.findings import Finding
+from toolkit.reading import locate
+from toolkit.reading.published.document import SHEET, Document, to_grid
+from toolkit.reading.reader import ReadResult, parse_year, sha256_of
+from toolkit.reading.values import Value, classify_text
+from toolkit.workbook.limits import Limits, Unreadable
+
+TITLE_LINES = 4  # the title may be broken over the first few lines
+CLOSE_FIT = 0.15  # labels alone this close: the year in the title decides the format
+
+
+def read_published(path: str | Path, *, limits: Limits | None = None,
+                   expect: spec.Format | None = None) -> ReadResult:
+    """Read one published report.  Never raises for a bad file."""
+    from toolkit.reading.published.forms import load
+
+    path = Path(path)
+    result = ReadResult(path=str(path))
+    try:
+        result.sha256 = sha256_of(path)
+        doc = load(path, limits or Limits())
+        result.form = doc.form
+        read_document(doc, result, expect)
+    except Unreadable as exc:
+        result.unreadable = Finding.of(exc.code, detail=exc.detail)
+        result.read_by = None
+    except OSError as exc:
+        from toolkit.common.oserrors import why
+
+        result.unreadable = Finding.of("F3", detail=f"无法打开文件：{why(exc)}")
+    return result
+
+
+def read_document(doc: Document, result: ReadResult, expect: spec.Format | None = None) -> None:
+    dg = to_grid(doc)
+    grids = {SHEET: dg.grid}
+    agency, year = title_of(doc)
+    fmt = _detect(grids, year)
+    if fmt is None:
+        raise Unreadable("F8", "文档中找不到年度报告第二、三、四部分的表格")
+    result.format_id = fmt.id
+    result.read_by = "labels"
+    result.agency, result.year = agency, year
+    if expect is not None and expect.id != fmt.id:
+        result.findings.append(Finding.of("F9", detail=(
+            f"本次要求{expect.document}格式，此报告是{fmt.document}格式")))
+        result.checkable = False
+    located = locate.locate(grids, fmt)
+    for note in located.notes:
+        if "的标题“" not in note:  # a reworded part title is common and harmless
+            result.findings.append(Finding.of("P3", detail=note))
+    for key, (_sheet, ref) in located.cells.items():
+        col, row = coordinate_from_string(ref)
+        at = (row, column_index_from_string(col))
+        figure = fmt.figures[key]
+        text = dg.grid.texts.get(at)
+        result.values[key] = classify_text(text, figure.kind) if text is not None else Value(
+            "blank", None, None, detail="为空")
+        result.places[key] = (figure.sheet, figure.cell)
+        if at in dg.where:
+            result.locations[key] = dict(dg.where[at])
+    _missing(fmt, result, located)
+    if agency is None:
+        result.findings.append(Finding.of("S3", detail="未能从标题读出单位名称"))
+    if year is None:
+        result.findings.append(Finding.of("S3", detail="未能从标题读出年度"))
+    elif not fmt.covers(year):
+        result.findings.append(Finding.of("F9", detail=(
+            f"年度为 {year} 年的报告应使用{spec.for_year(year).document}格式，此报告是{fmt.document}格式")))
+
+
+def _detect(grids, year: int | None) -> spec.Format | None:
+    best, best_fit, fits = locate.detect_format(grids, spec.formats().values())
+    if best is None or year is None or best.covers(year):
+        return best
+    for fmt in spec.formats().values():
+        if fmt.covers(year) and fits[fmt.id] >= max(locate.DETECT_MIN, best_fit - CLOSE_FIT):
+            return fmt
+    return best
+
+
+def _missing(fmt: spec.Format, result: ReadResult, located) -> None:
+    by_part: dict[str, list[str]] = {}
+    for key in fmt.figures:
+        if key not in result.places:
+            by_part.setdefault(fmt.figures[key].part, []).append(key)
+    for part_key, keys in by_part.items():
+        part = fmt.part(part_key)
+        if len(keys) == len(fmt.part_figures(part_key)):
+            result.findings.append(Finding.of("S1", sheet=part.sheet, label=part.title,
+                                              detail="文档中找不到这张表格"))
+            continue
+        for key in keys:
+            result.findings.append(Finding.of("S1", figure=fmt.figures[key],
+                                              detail=located.missing.get(key, "找不到此项")))
+
+
+def title_of(doc: Document) -> tuple[str | None, int | None]:
+    """Agency and year from the report's title: the first lines that hold the format's
+    title (政府信息公开工作年度报告), e.g. “某某局2023年政府信息公开工作年度报告”."""
+    lines = [text for text, _where in doc.lines()]
+    titles = {locate.normalize_label(f.title) for f in spec.formats().values()}
+    for start in range(min(len(lines), 10)):
+        joined = locate.normalize_label("".join(lines[start:start + TITLE_LINES]))
+        for title in titles:
+            at = joined.find(title)
+            if at < 0:
+                continue
+            head = joined[:at]
+            year = parse_year(head)
+            agency = _YEAR.sub("", head) if year else head
+            agency = agency.strip("（）()、:") or None
+            return agency, year
+    return None, None
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d年(?:度)?")
