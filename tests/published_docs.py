@@ -20,6 +20,7 @@ class Box:
     col: int
     rows: int = 1
     cols: int = 1
+    figure: bool = False
 
 
 def show(value) -> str:
@@ -34,9 +35,9 @@ def part_boxes(fmt: spec.Format, part: spec.Part, values: dict) -> list[Box]:
     """Every cell of a part's table below its title, with its span (rows from 1)."""
     boxes: list[Box] = []
 
-    def add(text, area: spec.Area):
+    def add(text, area: spec.Area, figure=False):
         boxes.append(Box(text, area.min_row, area.min_col, area.max_row - area.min_row + 1,
-                         area.max_col - area.min_col + 1))
+                         area.max_col - area.min_col + 1, figure))
 
     for head in part.heads:
         for area in head.areas:
@@ -46,7 +47,7 @@ def part_boxes(fmt: spec.Format, part: spec.Part, values: dict) -> list[Box]:
             if lab.text:
                 add(lab.text, lab.area)
     for f in fmt.part_figures(part.key):
-        add(show(values.get(f.key)), f.area)
+        add(show(values.get(f.key)), f.area, True)
     top = min(b.row for b in boxes)
     for b in boxes:
         b.row -= top - 1
@@ -129,14 +130,22 @@ def as_html(fmt, values, agency="某某县某某局", year=2023, *, encoding="gb
             out.append("</tr>")
         out.append("</table>")
     out.append("</body></html>")
-    return "\n".join(out).encode(encoding)
+    return "\n".join(out).encode(encoding, "xmlcharrefreplace")
 
 
-def as_docx(fmt, values, dest: Path, agency="某某县某某局", year=2023) -> Path:
-    """A Word file with the national tables, merged cells merged (gridSpan, vMerge)."""
+def as_docx(fmt, values, dest: Path, agency="某某县某某局", year=2023, *, repeat_header=False) -> Path:
+    """A Word file with the national tables, merged cells merged (gridSpan, vMerge),
+    columns as wide as the format draws them, rows kept whole on a page (a long table
+    breaks between rows; ``repeat_header``: its first rows repeat on each page)."""
     import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+    from openpyxl.utils import column_index_from_string
 
     document = docx.Document()
+    section = document.sections[0]
+    section.left_margin = section.right_margin = Cm(1.5)
     document.add_paragraph(title(agency, year))
     for part in fmt.parts:
         document.add_paragraph(part.title)
@@ -145,6 +154,18 @@ def as_docx(fmt, values, dest: Path, agency="某某县某某局", year=2023) -> 
         n_cols = max(b.col + b.cols - 1 for b in boxes)
         table = document.add_table(rows=n_rows, cols=n_cols)
         table.style = "Table Grid"
+        table.autofit = False
+        widths = {column_index_from_string(k): w for k, w in part.widths.items()}
+        scale = 18.0 / sum(widths.get(c, 8) for c in range(1, n_cols + 1))
+        for c in range(1, n_cols + 1):
+            for cell in table.columns[c - 1].cells:
+                cell.width = Cm(widths.get(c, 8) * scale)
+        heads = min(b.row for b in boxes if b.figure) - 1  # rows above the first figure
+        for i, row in enumerate(table.rows):
+            pr = row._tr.get_or_add_trPr()
+            pr.append(OxmlElement("w:cantSplit"))
+            if repeat_header and i < heads:
+                pr.append(OxmlElement("w:tblHeader"))
         for b in boxes:
             cell = table.cell(b.row - 1, b.col - 1)
             if b.rows > 1 or b.cols > 1:
@@ -152,3 +173,24 @@ def as_docx(fmt, values, dest: Path, agency="某某县某某局", year=2023) -> 
             cell.text = b.text
     document.save(dest)
     return dest
+
+
+def to_pdf(src: Path, outdir: Path) -> Path:
+    """A real headless LibreOffice renders the document to PDF (a private profile)."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        import os
+
+        import pytest
+
+        if os.environ.get("CI"):
+            pytest.fail("CI 环境中找不到 LibreOffice（soffice）")
+        pytest.skip("soffice not installed")
+    outdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([soffice, f"-env:UserInstallation=file://{outdir / 'lo-profile'}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(outdir), str(src)],
+                   check=True, capture_output=True, timeout=180)
+    return outdir / (src.stem + ".pdf")

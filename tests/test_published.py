@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from published_docs import as_markdown, as_text
+from published_docs import as_docx, as_html, as_markdown, as_text, to_pdf
 from toolkit.checking.batch import check_files
 from toolkit.cli import app
 from toolkit.formats import spec
@@ -109,3 +109,78 @@ def test_markdown_mistake_found_at_line_and_column(tmp_path, sample):
     rep = one(report(tmp_path, "年报.md", as_markdown(FMT, wrong)))
     r5 = [f for f in rep.findings if f.rule == "R5"]
     assert len(r5) == 1 and r5[0].location["column"] == 5 and r5[0].expected == sample["p4.cases.review_total"]
+
+
+# ------------------------------------------------------------------ Word, web page, PDF
+
+
+def test_docx_with_merged_cells_reads_back(tmp_path, sample):
+    path = as_docx(FMT, sample, tmp_path / "年报.docx", "某某县民政局", 2024)
+    result = read_published(path)
+    assert (result.form, result.format_id, result.agency, result.year) == ("docx", "gov-2021", "某某县民政局", 2024)
+    assert figures_of(result) == sample
+    # 三（七）总计, 总计 column: the 3rd table (part 三), its row 28 - 1 (no title row), column 10
+    assert result.locations["p3.result_total.total"] == {"table": 2, "row": 27, "column": 10}
+
+
+def test_html_in_gbk_with_rowspan_colspan_reads_back(tmp_path, sample):
+    data = as_html(FMT, sample, "某某县民政局", 2024, encoding="gbk")
+    assert "申请人情况".encode("gbk") in data and b'rowspan="' in data and b'colspan="' in data
+    result = read_published(report(tmp_path, "年报.htm", data))
+    assert (result.form, result.agency, result.year) == ("html", "某某县民政局", 2024)
+    assert figures_of(result) == sample
+
+
+def test_mht_archive_reads_back(tmp_path, sample):
+    import quopri
+
+    page = as_html(FMT, sample, encoding="gb2312")
+    mht = (b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"B\"\r\n\r\n--B\r\n"
+           b"Content-Type: text/html; charset=\"gb2312\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+           + quopri.encodestring(page) + b"\r\n--B--\r\n")
+    result = read_published(report(tmp_path, "年报.mht", mht))
+    assert result.form == "mht" and figures_of(result) == sample
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("repeat", [False, True], ids=["header-once", "header-repeated"])
+def test_pdf_rendered_by_libreoffice_reads_back_across_pages(tmp_path, sample, repeat):
+    pdf = to_pdf(as_docx(FMT, sample, tmp_path / "年报.docx", repeat_header=repeat), tmp_path / "pdf")
+    result = read_published(pdf)
+    assert (result.form, result.format_id, result.agency) == ("pdf", "gov-2021", "某某县某某局")
+    pages = {loc["page"] for k, loc in result.locations.items() if k.startswith("p3.")}
+    assert len(pages) > 1  # part 三 is broken across pages, and read whole
+    assert figures_of(result) == sample
+    assert [f for f in result.findings] == []
+
+
+# ------------------------------------------------------------------ one planted mistake per form
+
+
+def _planted(sample):
+    return dict(sample, **{"p3.deny_law.research": sample["p3.deny_law.research"] + 3})
+
+
+def _one_r3(rep):
+    r3 = [f for f in rep.findings if f.rule == "R3"]
+    assert len(r3) == 1 and r3[0].row.endswith("2.其他法律行政法规禁止公开") and r3[0].column.endswith("总计")
+    assert [f.column for f in rep.findings if f.rule == "R4"] == ["申请人情况 法人或其他组织 科研机构"]
+    return r3[0]
+
+
+def test_planted_mistake_in_docx(tmp_path, sample):
+    rep = one(as_docx(FMT, _planted(sample), tmp_path / "年报.docx"))
+    assert _one_r3(rep).location == {"table": 2, "row": 9, "column": 10}
+    assert _one_r3(rep).where_zh == "表2 第9行 第10列"
+
+
+def test_planted_mistake_in_html(tmp_path, sample):
+    rep = one(report(tmp_path, "年报.html", as_html(FMT, _planted(sample))))
+    assert _one_r3(rep).location == {"table": 2, "row": 9, "column": 10}
+
+
+@pytest.mark.libreoffice
+def test_planted_mistake_in_pdf(tmp_path, sample):
+    rep = one(to_pdf(as_docx(FMT, _planted(sample), tmp_path / "年报.docx"), tmp_path / "pdf"))
+    loc = _one_r3(rep).location
+    assert loc["table"] == 2 and loc["column"] == 10 and loc["page"] >= 1

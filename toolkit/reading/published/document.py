@@ -97,6 +97,7 @@ def _exact(rows: list[list[Cell]]) -> dict[tuple[int, int], Cell]:
             while (r, c) in covered:
                 c += 1
             placed[(r, c)] = cell
+            cell.where.setdefault("column", c)
             for dr in range(cell.rowspan):
                 for dc in range(cell.colspan):
                     covered.add((r + dr, c + dc))
@@ -159,3 +160,15 @@ def head_spans() -> dict[str, int]:
                 key = normalize_label(head)
                 spans[key] = max(spans.get(key, 1), n)
     return spans
+
+
+@cache
+def format_texts() -> frozenset[str]:
+    """Every title, head and label of every format, normalised."""
+    texts = set()
+    for fmt in spec.formats().values():
+        for part in fmt.parts:
+            texts.add(part.title)
+            texts.update(h.text for h in part.heads)
+            texts.update(lab.text for t in part.tables for lab in (*t.rows, *t.columns) if lab.text)
+    return frozenset(normalize_label(t) for t in texts)

@@ -52,12 +52,15 @@ def form_of(path: Path) -> str | None:
     if _decode(head) is None:
         return None
     with open(path, "rb") as f:
-        text = decode_text(f.read(TEXT_SNIFF))
-    if not _speaks_format(text):
-        return None  # a CSV, a note, a page about something else: not a report
+        data = f.read(TEXT_SNIFF)
+    text = decode_text(data)
     low = text.lstrip("\ufeff \t\r\n")[:4000].lower()
     if low.startswith("mime-version") or "multipart/related" in low:
-        return "mht"
+        from toolkit.reading.published.html import decode, mht_html
+
+        return "mht" if _speaks_format(decode(*mht_html(path.read_bytes()))) else None
+    if not _speaks_format(text):
+        return None  # a CSV, a note, a page about something else: not a report
     if _HTML.search(head):
         return "html"
     if _MD_TABLE.search(text):
