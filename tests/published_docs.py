@@ -87,12 +87,14 @@ def title(agency: str, year: int) -> str:
     return f"{agency}{year}年政府信息公开工作年度报告"
 
 
-def as_text(fmt, values, agency="某某县某某局", year=2023, *, narrative: str = "") -> str:
-    """The reference report's layout: a cell a line after a tab, rows apart."""
+def as_text(fmt, values, agency="某某县某某局", year=2023, *, narrative: str = "", edit=None) -> str:
+    """The reference report's layout: a cell a line after a tab, rows apart.
+    ``edit(part_key, rows) -> rows`` changes a table's rows as a report might."""
     lines = [title(agency, year), "", "一、总体情况", narrative or "本年度工作有序开展。", ""]
     for part in fmt.parts:
         lines.append(part.title)
-        for cells in ragged_rows(part_boxes(fmt, part, values)):
+        rows = ragged_rows(part_boxes(fmt, part, values))
+        for cells in (edit(part.key, rows) if edit else rows):
             lines.extend("\t" + c for c in cells)
             lines.append("")
         lines.append("")

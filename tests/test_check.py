@@ -224,7 +224,7 @@ def test_findings_json_is_the_documented_interface(blank_return, tmp_path, base_
     fill(blank_return, _bump(base_figures, "p3.open.total"))
     check.run([blank_return], tmp_path / "out", annotate=False)
     data = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
-    assert set(data) == {"format", "generated_at", "files"}
+    assert set(data) == {"format", "generated_at", "files", "others"}
     (entry,) = data["files"]
     assert set(entry) >= {"path", "sha256", "agency", "year", "format", "status", "errors", "warnings",
                           "read_by", "findings"}

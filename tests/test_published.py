@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from published_docs import as_docx, as_html, as_markdown, as_text, to_pdf
+from published_docs import as_docx, as_html, as_markdown, as_text, show, to_pdf
 from toolkit.checking.batch import check_files
 from toolkit.cli import app
 from toolkit.formats import spec
@@ -184,3 +184,271 @@ def test_planted_mistake_in_pdf(tmp_path, sample):
     rep = one(to_pdf(as_docx(FMT, _planted(sample), tmp_path / "年报.docx"), tmp_path / "pdf"))
     loc = _one_r3(rep).location
     assert loc["table"] == 2 and loc["column"] == 10 and loc["page"] >= 1
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("suffix", [".doc", ".wps"])
+def test_old_word_converted_by_libreoffice_reads_back(tmp_path, sample, suffix):
+    import shutil
+    import subprocess
+
+    page = report(tmp_path, "年报.html", as_html(FMT, sample))
+    to_pdf(page, tmp_path / "warm")  # skips (or fails in CI) without soffice
+    subprocess.run([shutil.which("soffice"), f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless",
+                    "--convert-to", "doc:MS Word 97", "--outdir", str(tmp_path / "doc"), str(page)],
+                   check=True, capture_output=True, timeout=180)
+    old = (tmp_path / "doc" / "年报.doc").rename(tmp_path / f"旧版{suffix}")
+    before = old.read_bytes()
+    result = read_published(old)
+    assert (result.form, result.unreadable) == ("doc", None)
+    assert figures_of(result) == sample
+    assert old.read_bytes() == before  # converted from a copy, never touched
+
+
+def test_old_word_without_libreoffice_gets_a_clear_verdict(tmp_path, monkeypatch):
+    from test_hostile_files import ole2
+
+    old = tmp_path / "年报.doc"
+    old.write_bytes(ole2({"WordDocument": b"\xec\xa5" + bytes(30), "1Table": bytes(16)}))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no soffice on this PATH
+    rep = one(old)
+    assert rep.status == "unreadable" and rep.findings[0].rule == "P2"
+    assert "LibreOffice" in rep.findings[0].message and "另存为 .docx" in rep.findings[0].message
+
+
+# ------------------------------------------------------------------ import, and check's imported workbooks
+
+
+def test_import_writes_the_figures_as_published(tmp_path, sample):
+    from openpyxl import load_workbook
+
+    typed = dict(sample, **{"p2.fees.amount": "251000元"})
+    src = as_docx(FMT, typed, tmp_path / "甲局年报.docx", "甲局", 2024)
+    out = tmp_path / "甲局.xlsx"
+    res = CliRunner().invoke(app, ["import", str(src), "-o", str(out)])
+    assert res.exit_code == 1, res.output  # imported, and the check flags the unit
+    assert "已导入" in res.output and "251000元" in res.output
+    wb = load_workbook(out)
+    fee = FMT.figures["p2.fees.amount"]
+    assert wb[fee.sheet][fee.cell].value == "251000元"  # kept as text
+    one_fig = FMT.figures["p3.open.total"]
+    assert wb[one_fig.sheet][one_fig.cell].value == sample["p3.open.total"]
+    assert wb.custom_doc_props["disclosure.imported_from"].value == "甲局年报.docx"
+    rep = one(out)  # the workbook, checked as a return: the same finding at the same cell
+    assert [(f.rule, f.cell, f.expected) for f in rep.findings] == [("R6.unit", fee.cell, 25.1)]
+    assert dict(rep.figures) == {k: v for k, v in sample.items() if k != "p2.fees.amount"}
+
+
+def test_import_never_overwrites_a_file_it_did_not_make(tmp_path, sample):
+    src = report(tmp_path, "年报.md", as_markdown(FMT, sample))
+    mine = tmp_path / "已有.xlsx"
+    mine.write_bytes(b"PK\x03\x04 not ours")
+    res = CliRunner().invoke(app, ["import", str(src), "-o", str(mine)])
+    assert res.exit_code == 2 and "未覆盖" in res.output and mine.read_bytes() == b"PK\x03\x04 not ours"
+    again = tmp_path / "导入.xlsx"
+    assert CliRunner().invoke(app, ["import", str(src), "-o", str(again)]).exit_code == 0
+    assert CliRunner().invoke(app, ["import", str(src), "-o", str(again)]).exit_code == 0  # ours: replaced
+
+
+def test_check_imports_published_reports_and_annotates_the_imported_workbook(tmp_path, sample):
+    from openpyxl import load_workbook
+
+    folder = tmp_path / "年报"
+    folder.mkdir()
+    report(folder, "乙局.html", as_html(FMT, _planted(sample), "乙局", 2024))
+    res = CliRunner().invoke(app, ["check", str(folder), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1, res.output
+    assert "表2 第9行 第10列" in res.output  # the finding points into the web page
+    entry = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))["files"][0]
+    assert (entry["form"], entry["imported"], entry["annotated"]) == (
+        "html", "imported/乙局_html.xlsx", "annotated/乙局_html_校验意见.xlsx")
+    assert (tmp_path / "out" / "imported" / "乙局_html.xlsx").is_file()
+    wb = load_workbook(tmp_path / "out" / entry["annotated"])
+    r3 = FMT.figures["p3.deny_law.total"]
+    assert wb[r3.sheet][r3.cell].comment is not None and "R3" in wb[r3.sheet][r3.cell].comment.text
+
+
+def test_every_file_in_a_checked_folder_gets_a_verdict(tmp_path, sample):
+    import zipfile
+
+    from toolkit.template.writer import write_template
+
+    folder = tmp_path / "收件"
+    folder.mkdir()
+    report(folder, "丙局年报.txt", as_text(FMT, sample, "丙局", 2024))
+    write_template(folder / "丁局.xlsx ", FMT, agency="丁局", year=2024, values=sample)  # trailing space
+    (folder / "扫描.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    with zipfile.ZipFile(folder / "材料.zip", "w") as z:
+        z.writestr("a.txt", "x")
+    with zipfile.ZipFile(folder / "报表.ods", "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+    (folder / "名单.csv").write_bytes("单位,数量\n甲,1\n".encode("gbk"))
+    (folder / "~$丙局年报.docx").write_bytes(b"lock")
+    res = CliRunner().invoke(app, ["check", str(folder), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert sorted(Path(f["path"]).name for f in data["files"]) == ["丁局.xlsx ", "丙局年报.txt"]
+    assert all(f["status"] == "pass" for f in data["files"])
+    verdicts = {Path(o["path"]).name: o["verdict"] for o in data["others"]}
+    assert set(verdicts) == {"扫描.png", "材料.zip", "报表.ods", "名单.csv", "~$丙局年报.docx"}
+    assert "PNG 图片" in verdicts["扫描.png"] and "压缩包" in verdicts["材料.zip"]
+    assert ".ods" in verdicts["报表.ods"] and "CSV" in verdicts["名单.csv"] and "临时文件" in verdicts["~$丙局年报.docx"]
+    for name in verdicts:
+        assert name in res.output  # listed for the user too
+
+
+# ------------------------------------------------------------------ what real published reports do
+
+
+def _rules(rep):
+    return sorted((f.rule, f.key) for f in rep.findings)
+
+
+def test_label_slips_are_read_and_said(tmp_path, sample):
+    text = (as_text(FMT, sample).replace("\t1.属于国家秘密", "\t1、属于国家秘密")
+            .replace("\t行政规范性文件", "\t规范性文件").replace("禁止公开", "禁公开"))
+    rep = one(report(tmp_path, "年报.txt", text))
+    assert dict(rep.figures) == sample
+    slips = [f for f in rep.findings if f.rule == "P3"]
+    assert len(slips) == 2 and all(f.severity == "warning" for f in slips)  # 1、 for 1. is no slip
+    assert any("“规范性文件”与格式“行政规范性文件”" in f.message for f in slips)
+    assert any("禁公开" in f.message for f in slips)
+    assert rep.status == "pass"
+
+
+def test_digits_padded_with_no_break_spaces_keep_their_figures(tmp_path, sample):
+    padded = {k: f"\u00a0{show(v)}\u00a0" for k, v in sample.items()}
+    rep = one(report(tmp_path, "年报.html", as_html(FMT, padded)))
+    assert dict(rep.figures) == sample and rep.findings == []
+
+
+@pytest.mark.parametrize("form", ["html-nbsp", "text-space"])
+def test_blank_cells_written_as_nbsp_or_one_space(tmp_path, sample, form):
+    blanked = dict(sample, **{"p2.rules.issued": "", "p4.cases.after_pending": " "})
+    if form == "html-nbsp":
+        path = report(tmp_path, "年报.html", as_html(FMT, blanked, nbsp_blank=True))
+    else:
+        path = report(tmp_path, "年报.txt", as_text(FMT, dict(blanked, **{"p2.rules.issued": " "})))
+    rep = one(path)
+    assert [(f.rule, f.key) for f in rep.findings if f.rule.startswith("R6")] == [
+        ("R6.blank", "p2.rules.issued"), ("R6.blank", "p4.cases.after_pending")]
+
+
+def test_units_typed_in_cells(tmp_path, sample):
+    typed = dict(sample, **{"p2.fees.amount": "75394432.52元", "p2.licensing.decisions": "31件"})
+    rep = one(report(tmp_path, "年报.md", as_markdown(FMT, typed)))
+    units = {f.key: (f.value, f.expected) for f in rep.findings if f.rule == "R6.unit"}
+    assert units == {"p2.fees.amount": ("75394432.52元", 7539.443252), "p2.licensing.decisions": ("31件", 31)}
+
+
+def test_fees_with_six_decimals_warned(tmp_path, sample):
+    rep = one(report(tmp_path, "年报.txt", as_text(FMT, dict(sample, **{"p2.fees.amount": 24.198213}))))
+    assert [(f.rule, f.severity, f.key) for f in rep.findings] == [("R6.decimals", "warning", "p2.fees.amount")]
+    assert rep.figures["p2.fees.amount"] == 24.198213  # exactly as published
+
+
+def _single_other_row(part_key, rows):
+    """The 2019 single row （六）其他处理 in place of the 2021 three items."""
+    if part_key != "p3":
+        return rows
+    out, i = [], 0
+    while i < len(rows):
+        if "（六）其他处理" in rows[i]:
+            items = rows[i:i + 3]
+            sums = [show(sum(float(r[j]) for r in items)) for j in range(-7, 0)]
+            out.append(["", "（六）其他处理", *sums])
+            i += 3
+        else:
+            out.append(rows[i])
+            i += 1
+    return out
+
+
+def test_2021_report_keeping_the_2019_single_other_row(tmp_path, sample):
+    rep = one(report(tmp_path, "年报.txt", as_text(FMT, sample, edit=_single_other_row)))
+    assert [(f.rule, f.severity) for f in rep.findings] == [("P5", "error")]
+    assert "1.申请人无正当理由" in rep.findings[0].message
+    summed = sum(sample[f"p3.{k}.natural"] for k in ("other_overdue", "other_unpaid", "other_misc"))
+    assert rep.figures["p3.other_misc.natural"] == summed and rep.figures["p3.other_overdue.natural"] == 0
+
+
+def test_the_single_other_row_takes_part_in_column_totals(tmp_path, sample):
+    def wrong(part_key, rows):
+        rows = _single_other_row(part_key, rows)
+        for r in rows:
+            if "（六）其他处理" in r:
+                r[-7] = show(float(r[-7]) + 1)  # 自然人 of the single row
+        return rows
+
+    rep = one(report(tmp_path, "年报.txt", as_text(FMT, sample, edit=wrong)))
+    assert sorted(f.rule for f in rep.findings) == ["P5", "R3", "R4"]
+    assert [f.column for f in rep.findings if f.rule == "R4"] == ["申请人情况 自然人"]
+
+
+def test_total_column_filled_on_some_rows_only(tmp_path, sample):
+    partial = dict(sample, **{f"p3.{r}.total": "" for r in ("deny_secret", "deny_law", "unable_none")})
+    rep = one(report(tmp_path, "年报.html", as_html(FMT, partial)))
+    blank = sorted(f.key for f in rep.findings if f.rule == "R6.blank")
+    assert blank == ["p3.deny_law.total", "p3.deny_secret.total", "p3.unable_none.total"]
+    assert not [f for f in rep.findings if f.rule in ("R3", "R4")]  # not checkable, not wrong
+    assert all(f.location["column"] == 10 for f in rep.findings if f.rule == "R6.blank")
+
+
+def test_column_headers_lost_read_by_position_and_said(tmp_path, sample):
+    def no_heads(part_key, rows):
+        if part_key != "p2":
+            return rows
+        return [r for r in rows if "信息内容" not in r]
+
+    rep = one(report(tmp_path, "年报.txt", as_text(FMT, sample, edit=no_heads)))
+    assert dict(rep.figures) == sample
+    said = [f for f in rep.findings if f.rule == "P7"]
+    assert said and all("按位置读取" in f.message for f in said) and rep.errors == 0
+
+
+def test_column_headers_lost_and_a_row_short_is_not_guessed(tmp_path, sample):
+    def no_heads_short(part_key, rows):
+        if part_key != "p2":
+            return rows
+        rows = [r for r in rows if "信息内容" not in r]
+        return [r[:-1] if r[0] == "规章" else r for r in rows]
+
+    rep = one(report(tmp_path, "年报.txt", as_text(FMT, sample, edit=no_heads_short)))
+    assert not [f for f in rep.findings if f.rule == "P7" and "规章" in f.message]
+    assert [f for f in rep.findings if f.rule == "S1" and f.key and f.key.startswith("p2.rules")]
+
+
+# ------------------------------------------------------------------ text vs table, published vs approved
+
+
+def test_text_against_table(tmp_path, sample):
+    received = show(sample["p3.received.total"])
+    words = (f"本年度共收到政府信息公开申请{received}件。"
+             f"全年被申请行政复议{show(sample['p4.cases.review_total'] + 1)}件，"
+             f"行政诉讼{show(sample['p4.cases.direct_total'] + sample['p4.cases.after_total'])}件。")
+    rep = one(report(tmp_path, "年报.txt", as_text(FMT, sample, narrative=words)))
+    p4 = [f for f in rep.findings if f.rule == "P4"]
+    assert len(p4) == 1 and p4[0].severity == "warning"
+    assert (p4[0].value, p4[0].expected) == (sample["p4.cases.review_total"] + 1, sample["p4.cases.review_total"])
+    assert "行政复议" in p4[0].message and p4[0].location == {"line": 4}
+
+
+def test_published_against_approved_names_both_values(tmp_path, sample):
+    from toolkit.template.writer import write_template
+
+    approved = tmp_path / "报表"
+    approved.mkdir()
+    write_template(approved / "乙局.xlsx", FMT, agency="乙局", year=2024, values=sample)
+    changed = dict(sample, **{"p2.penalty.decisions": sample["p2.penalty.decisions"] + 5})
+    published = tmp_path / "年报"
+    published.mkdir()
+    report(published, "乙局年报.html", as_html(FMT, changed, "乙局", 2024))
+    res = CliRunner().invoke(app, ["check", str(published), "--against", str(approved), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1, res.output
+    entry = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))["files"][0]
+    p6 = [f for f in entry["findings"] if f["rule"] == "P6"]
+    assert entry["errors"] == 1 and len(p6) == 1
+    want, got = show(sample["p2.penalty.decisions"]), show(changed["p2.penalty.decisions"])
+    assert (p6[0]["value"], p6[0]["expected"]) == (changed["p2.penalty.decisions"], sample["p2.penalty.decisions"])
+    assert f"已公开的年报中为 {got}，审定的报表中为 {want}" in p6[0]["message"] and "乙局.xlsx" in p6[0]["message"]
+    assert "1 份年报找到了对应的报表" in res.output

@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from toolkit.checking import narrative
 from toolkit.checking.validate import CHUNK, validate
-from toolkit.common.layout import ANNOTATED_DIR, OUTBOX, SUMMARY_NAME
+from toolkit.common.layout import ANNOTATED_DIR, IMPORTED_DIR, OUTBOX, SUMMARY_NAME
 from toolkit.common.oserrors import why
 from toolkit.formats import spec
 from toolkit.formats.findings import FigureValues, FileReport, Finding
@@ -53,7 +54,7 @@ def _outputs(outdir: Path | None) -> tuple[set[Path], tuple[Path, ...]]:
     if outdir is None:
         return set(), ()
     root = outdir.resolve()
-    return {root / SUMMARY_NAME}, (root / ANNOTATED_DIR, root / OUTBOX)
+    return {root / SUMMARY_NAME}, (root / ANNOTATED_DIR, root / IMPORTED_DIR, root / OUTBOX)
 
 
 def _read_one(args) -> ReadResult:
@@ -115,6 +116,11 @@ def _report(result: ReadResult, findings: list[Finding]) -> FileReport:
     for f in report.findings:
         if f.key in result.locations:
             f.location = result.locations[f.key]
+    if result.form is not None:
+        report.typed = {k: (v.number if v.accepted else v.shown) for k, v in result.values.items()}
+        report.locations = result.locations
+        numbers = {k: v.number for k, v in result.values.items() if v.accepted}
+        report.findings += narrative.findings(result.format_id, result.claims, numbers)
     report.figures = FigureValues(result.format_id, {k: v.number for k, v in result.values.items() if v.accepted})
     return report
 

@@ -132,6 +132,10 @@ class FileReport:
     unreadable: bool = False
     figures: Mapping[str, float] = field(default_factory=dict, repr=False)  # valid numbers
     meta: dict = field(default_factory=dict, repr=False)  # template stamp, if any
+    # A published report's figures as published (numbers, or the text when not a number):
+    # what `import` writes into the national-format workbook.
+    typed: dict = field(default_factory=dict, repr=False)
+    locations: dict = field(default_factory=dict, repr=False)  # figure key -> place in the document
 
     @property
     def errors(self) -> int:
@@ -159,5 +163,6 @@ class FileReport:
             "warnings": self.warnings,
             "read_by": self.read_by,
             "form": self.form,
+            "imported": self.imported,
             "findings": [f.to_json() for f in self.findings],
         }

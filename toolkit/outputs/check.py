@@ -2,6 +2,8 @@
 
 OUTDIR after a run (names in common.layout):
   findings.json                     the stable interface (README), written LAST
+  imported/<name>_<form>.xlsx       a published report's figures in its format's workbook
+                                    (imported.py); its annotated copy is made from this
   annotated/<name>_校验意见.xlsx     one per file with findings (annotate.py)
   汇总.xlsx                          the summary (summary.py)
 A run first removes findings.json, so a run killed midway leaves nothing a rerun or
@@ -13,11 +15,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from toolkit.checking.batch import check_files, collect, read_reports  # noqa: F401  (the API of a check)
+from toolkit.checking.batch import _outputs, check_files, collect, read_reports  # noqa: F401  (the API of a check)
+from toolkit.checking.others import sort_out
 from toolkit.common import atomic
 from toolkit.common.display import encodable
 from toolkit.common.layout import FINDINGS_JSON
@@ -35,6 +38,8 @@ class Batch:
     annotated: dict[str, Path] = field(default_factory=dict)  # report.path -> copy
     summary: Path | None = None
     progress: object = None  # status.Progress from the ledger, when one is kept
+    others: list = field(default_factory=list)  # others.Other: files not checked, with a verdict
+    against: list[str] | None = None  # 中文 lines of the published-vs-approved match (--against)
 
     @property
     def ok(self) -> bool:
@@ -45,10 +50,12 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
         workers: int | None = None, roster: str | os.PathLike | None = None,
         previous: Iterable[str | os.PathLike] | None = None, limits: Limits | None = None,
         expect: spec.Format | None = None, annotate: bool = True,
-        progress: Callable[[int, int], None] | None = None, ledger=None) -> Batch:
+        progress: Callable[[int, int], None] | None = None, ledger=None,
+        against: Iterable[str | os.PathLike] | None = None) -> Batch:
     """Check every return under ``paths``; write findings.json, annotated copies and
     汇总.xlsx into ``outdir`` (none when ``outdir`` is None); record the verdicts in
-    ``ledger`` (a toolkit.ledger.Ledger) when given."""
+    ``ledger`` (a toolkit.ledger.Ledger) when given; compare published reports with the
+    approved returns under ``against`` (checking.against)."""
     outdir = Path(outdir) if outdir is not None else None
     if outdir is not None:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -59,9 +66,15 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
     if previous:
         last_year = read_reports(list(previous), workers=workers, limits=limits)
     files = collect(paths, exclude=outdir)
+    extra, others = sort_out(paths, files, _outputs(outdir))
+    files += extra
     reports, match = check_files(files, workers=workers, limits=limits, expect=expect,
                                  last_year=last_year, progress=progress)
-    batch = Batch(reports=reports, outdir=outdir, previous=match)
+    batch = Batch(reports=reports, outdir=outdir, previous=match, others=others)
+    if against:
+        from toolkit.checking.against import compare
+
+        batch.against = compare(reports, read_reports(list(against), workers=workers, limits=limits))
 
     if roster is not None:
         from toolkit.outputs.coverage import coverage
@@ -105,12 +118,19 @@ def record(ledger, batch: Batch) -> int:
 def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = None,
                   limits: Limits | None = None) -> None:
     from toolkit.outputs.annotate import annotate_all
+    from toolkit.outputs.imported import import_all
     from toolkit.outputs.summary import write_summary
 
     outdir = batch.outdir
     for_summary = None
+    imported = import_all(batch.reports, outdir)
     if annotate:
-        made = annotate_all(batch.reports, outdir, workers=workers or 1, limits=limits)
+        # A published report is annotated through its imported workbook.
+        shadows = [replace(r, path=str(imported[r.path])) if r.path in imported else r for r in batch.reports]
+        made = annotate_all(shadows, outdir, workers=workers or 1, limits=limits)
+        back = {str(p): original for original, p in imported.items()}
+        made.paths = {back.get(k, k): v for k, v in made.paths.items()}
+        made.skipped = {back.get(k, k): v for k, v in made.skipped.items()}
         batch.annotated = made.paths
         for_summary = made.for_summary()
     batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=for_summary,
@@ -133,4 +153,5 @@ def findings_json(batch: Batch) -> dict:
         "format": formats[0] if len(formats) == 1 else formats,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "files": files,
+        "others": [o.to_json() for o in batch.others],
     }

@@ -56,6 +56,7 @@ class ReadResult:
     checkable: bool = True  # False when the figures must not be judged (wrong format)
     form: str | None = None  # a published report's form (pdf, docx, html, text …); None: a workbook
     locations: dict[str, dict] = field(default_factory=dict)  # key -> place in a published document
+    claims: list[dict] = field(default_factory=list)  # figures a published report states in words
 
     @property
     def fmt(self) -> spec.Format | None:

@@ -43,11 +43,12 @@ def check(
     seconds: float | None = typer.Option(None, "--seconds", help="单个文件处理时间上限（秒）"),
     annotate: bool = typer.Option(True, "--annotate/--no-annotate", help="是否生成批注文件"),
     ledger: LedgerOption = None,
+    against: list[Path] | None = typer.Option(None, "--against", help="审定的报表（文件或文件夹）：与已公开的年报逐项比对"),
 ) -> None:
     from toolkit.outputs.check import collect, run
 
     console = Console()
-    missing = [str(p) for p in [*paths, *(previous or [])] if not p.exists()]
+    missing = [str(p) for p in [*paths, *(previous or []), *(against or [])] if not p.exists()]
     if missing:
         console.print(Text(shown(f"找不到：{'、'.join(missing)}"), "red"))
         raise typer.Exit(2)
@@ -59,14 +60,21 @@ def check(
         raise typer.Exit(2)
     overrides = {"max_file_mb": max_mb, "max_seconds": seconds}
     limits = Limits(**{k: v for k, v in overrides.items() if v is not None})
+    from toolkit.checking.batch import _outputs
+    from toolkit.checking.others import sort_out
+
     files = collect(paths, exclude=outdir)
+    extra, others = sort_out(paths, files, _outputs(outdir))
+    files += extra
     if not files:
+        for other in others:
+            console.print(Text(f"{shown_name(other.path)}：{other.verdict}"))
         console.print("没有找到要校验的文件（报表 .xlsx .xlsm .xls .et，或已公开的年报 .pdf .docx .doc .wps .html .htm .mht .txt .md）。")
         raise typer.Exit(1)
     expect = spec.get(format_id) if format_id else None
     book = open_ledger(ledger)
     kwargs = dict(workers=workers, roster=roster, previous=previous, limits=limits, expect=expect,
-                  annotate=annotate, ledger=book)
+                  annotate=annotate, ledger=book, against=against)
     from toolkit.reading.roster import RosterError
 
     try:
@@ -110,9 +118,15 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
             console.print(table)
     console.print(f"共 {len(batch.reports)} 个文件：通过 {counts['pass']}，需修改 {counts['fail']}，"
                   f"无法读取 {counts['unreadable']}。")
+    if batch.others:
+        console.print(f"另有 {len(batch.others)} 个文件未校验：")
+        for other in batch.others:
+            console.print(Text(f"  {shown_name(other.path)}：{other.verdict}"))
     if batch.previous is not None:
         for line in batch.previous.lines_zh():
             console.print(Text(shown(line)))
+    for line in batch.against or []:
+        console.print(Text(shown(line)))
     if batch.coverage is not None:
         for line in batch.coverage.lines():
             console.print(Text(shown(line)))

@@ -70,7 +70,10 @@ def to_grid(doc: Document) -> DocGrid:
     width: dict[int, int] = {}
     row = 1
     for block in doc.blocks:
-        placed = _exact(block.rows) if block.exact else _aligned(block.rows)
+        if not block.table:
+            placed = {(1, 1): block.rows[0][0]}
+        else:
+            placed = _exact(block.rows) if block.exact else _aligned(block.rows)
         w = max((c + cell.colspan - 1 for (_r, c), cell in placed.items()), default=1)
         for (r, c), cell in placed.items():
             at = (row + r - 1, c)

@@ -15,16 +15,38 @@ def read_docx(path: Path, form: str = "docx") -> Document:
 
     body = docx.Document(str(path)).element.body
     doc = Document(form)
-    tables = 0
-    for child in body.iterchildren():
-        if child.tag == W + "p":
+    _walk(body, doc)
+    return doc
+
+
+def _walk(el, doc: Document) -> None:
+    """Paragraphs and tables in order, also those in content controls and in text boxes
+    (LibreOffice puts a table wider than the page in a frame); a text box's fallback
+    copy (mc:Fallback) is not read twice."""
+    for child in el.iterchildren():
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag == W + "tbl":
+            doc.blocks.append(Block(_rows(child, len(doc.tables) + 1)))
+        elif tag == W + "p":
+            boxes = [b for b in child.iter(W + "txbxContent") if not _in_fallback(b, child)]
+            if boxes:
+                for box in boxes:
+                    _walk(box, doc)
+                continue
             text = _text(child)
             if text.strip():
                 doc.paragraph(text.strip(), {"paragraph": len(doc.blocks) + 1})
-        elif child.tag == W + "tbl":
-            tables += 1
-            doc.blocks.append(Block(_rows(child, tables)))
-    return doc
+        elif tag and not tag.endswith("}sectPr"):
+            _walk(child, doc)
+
+
+def _in_fallback(el, stop) -> bool:
+    for a in el.iterancestors():
+        if a is stop:
+            return False
+        if isinstance(a.tag, str) and a.tag.endswith("}Fallback"):
+            return True
+    return False
 
 
 def _text(el) -> str:

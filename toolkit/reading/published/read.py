@@ -16,6 +16,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from toolkit.formats import spec
 from toolkit.formats.findings import Finding
 from toolkit.reading import locate
+from toolkit.reading.published import wording
 from toolkit.reading.published.document import SHEET, Document, to_grid
 from toolkit.reading.reader import ReadResult, parse_year, sha256_of
 from toolkit.reading.values import Value, classify_text
@@ -75,6 +76,9 @@ def read_document(doc: Document, result: ReadResult, expect: spec.Format | None 
         result.places[key] = (figure.sheet, figure.cell)
         if at in dg.where:
             result.locations[key] = dict(dg.where[at])
+    wording.legacy_rows(dg, fmt, result, located)
+    wording.by_position(dg, fmt, result, located)
+    result.claims = wording.claims(doc, fmt)
     _missing(fmt, result, located)
     if agency is None:
         result.findings.append(Finding.of("S3", detail="未能从标题读出单位名称"))
@@ -98,7 +102,7 @@ def _detect(grids, year: int | None) -> spec.Format | None:
 def _missing(fmt: spec.Format, result: ReadResult, located) -> None:
     by_part: dict[str, list[str]] = {}
     for key in fmt.figures:
-        if key not in result.places:
+        if key not in result.places and key not in result.values:
             by_part.setdefault(fmt.figures[key].part, []).append(key)
     for part_key, keys in by_part.items():
         part = fmt.part(part_key)
