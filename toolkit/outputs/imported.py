@@ -14,7 +14,8 @@ from pathlib import Path
 from toolkit.common.layout import IMPORTED_DIR, IMPORTED_STAMP, imported_name
 from toolkit.formats import spec
 from toolkit.formats.findings import FileReport
-from toolkit.template.writer import PROPERTY_PREFIX, write_template
+from toolkit.formats.stamp import PROPERTY_PREFIX
+from toolkit.template.writer import write_template
 
 
 class NotImported(Exception):
@@ -29,7 +30,7 @@ def write_imported(report: FileReport, dest: str | os.PathLike) -> Path:
     year = report.year if report.year is not None and fmt.covers(report.year) else None
     values = {k: _cell(v) for k, v in report.typed.items() if k in fmt.figures}
     return write_template(dest, fmt, agency=report.agency, year=year, values=values,
-                          stamp={IMPORTED_STAMP: Path(report.path).name})
+                          extra_properties={IMPORTED_STAMP: Path(report.path).name})
 
 
 def _cell(value):

@@ -73,19 +73,19 @@ def write_template(
     values: Mapping[str, object] | None = None,
     info: Mapping[str, object] | None = None,
     password: str = DEFAULT_PASSWORD,
-    stamp: Mapping[str, str] | None = None,
+    extra_properties: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the template for ``fmt`` (the format for ``year``, else the newest) to
     ``path``, atomically.  ``agency`` and ``year``, when given, are filled in and locked;
     ``info`` pre-fills other agency-block fields by key (left editable); ``values``
     (figure key -> number) pre-fills figures.  ``locked=False`` leaves every sheet and
     the workbook unprotected but keeps the layout (used by the regional roll-up).
-    ``stamp`` adds custom properties (``disclosure.<key>``), e.g. where an imported
+    ``extra_properties`` adds custom properties (``disclosure.<key>``), e.g. where an imported
     workbook's figures came from."""
     if fmt is None:
         fmt = spec.for_year(year) if year is not None else spec.get()
     data = render(fmt, agency=agency, year=year, locked=locked, values=values, info=info,
-                  password=password, stamp=stamp)
+                  password=password, extra_properties=extra_properties)
     path = Path(path)
     atomic.write_bytes(path, data)
     return path
@@ -132,7 +132,7 @@ def render(
     values: Mapping[str, object] | None = None,
     info: Mapping[str, object] | None = None,
     password: str = DEFAULT_PASSWORD,
-    stamp: Mapping[str, str] | None = None,
+    extra_properties: Mapping[str, str] | None = None,
 ) -> bytes:
     """The template as .xlsx bytes (see write_template)."""
     agency = (agency.strip() or None) if isinstance(agency, str) else agency
@@ -159,8 +159,8 @@ def render(
     r.meta_sheet(agency, year)
     r.names()
     r.properties(agency, year)
-    for key, value in (stamp or {}).items():
-        wb.set_custom_property(PROPERTY_PREFIX + key, str(value), "text")
+    for key, value in (extra_properties or {}).items():
+        wb.set_custom_property(stamp.PROPERTY_PREFIX + key, str(value), "text")
     wb.close()
     data = buf.getvalue()
     return lock_structure(data, password) if locked else data

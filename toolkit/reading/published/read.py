@@ -18,7 +18,8 @@ from toolkit.formats.findings import Finding
 from toolkit.reading import locate
 from toolkit.reading.published import wording
 from toolkit.reading.published.document import SHEET, Document, to_grid
-from toolkit.reading.reader import ReadResult, parse_year, sha256_of
+from toolkit.reading.agency_block import parse_year
+from toolkit.reading.reader import ReadResult, sha256_of
 from toolkit.reading.values import Value, classify_text
 from toolkit.workbook.limits import Limits, Unreadable
 
