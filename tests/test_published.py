@@ -192,7 +192,8 @@ def test_old_word_converted_by_libreoffice_reads_back(tmp_path, sample, suffix):
     import shutil
     import subprocess
 
-    page = report(tmp_path, "年报.html", as_html(FMT, sample))
+    # The .wps carries a planted mistake: found at its row and column like any other form.
+    page = report(tmp_path, "年报.html", as_html(FMT, sample if suffix == ".doc" else _planted(sample)))
     to_pdf(page, tmp_path / "warm")  # skips (or fails in CI) without soffice
     subprocess.run([shutil.which("soffice"), f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless",
                     "--convert-to", "doc:MS Word 97", "--outdir", str(tmp_path / "doc"), str(page)],
@@ -201,7 +202,10 @@ def test_old_word_converted_by_libreoffice_reads_back(tmp_path, sample, suffix):
     before = old.read_bytes()
     result = read_published(old)
     assert (result.form, result.unreadable) == ("doc", None)
-    assert figures_of(result) == sample
+    if suffix == ".doc":
+        assert figures_of(result) == sample
+    else:
+        assert _one_r3(one(old)).location == {"table": 2, "row": 9, "column": 10}
     assert old.read_bytes() == before  # converted from a copy, never touched
 
 
@@ -452,3 +456,36 @@ def test_published_against_approved_names_both_values(tmp_path, sample):
     assert (p6[0]["value"], p6[0]["expected"]) == (changed["p2.penalty.decisions"], sample["p2.penalty.decisions"])
     assert f"已公开的年报中为 {got}，审定的报表中为 {want}" in p6[0]["message"] and "乙局.xlsx" in p6[0]["message"]
     assert "1 份年报找到了对应的报表" in res.output
+
+
+def _pdf_without_text() -> bytes:
+    """A one-page PDF holding an image only (as a scanner makes), no text layer."""
+    img = b"\x00\x80\xff" * 4
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /I 5 0 R >> >>"
+            b" /Contents 4 0 R >>"]
+    draw = b"q 500 0 0 700 40 60 cm /I Do Q"
+    objs.append(b"<< /Length %d >>\nstream\n" % len(draw) + draw + b"\nendstream")
+    objs.append(b"<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceRGB"
+                b" /BitsPerComponent 8 /Length %d >>\nstream\n" % len(img) + img + b"\nendstream")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def test_a_scanned_pdf_gets_a_clear_verdict(tmp_path):
+    rep = one(report(tmp_path, "扫描年报.pdf", _pdf_without_text()))
+    assert rep.status == "unreadable" and [f.rule for f in rep.findings] == ["P1"]
+    assert "扫描件" in rep.findings[0].message
+
+
+def test_a_broken_pdf_is_a_verdict_not_a_traceback(tmp_path, sample):
+    rep = one(report(tmp_path, "坏.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ntrailer garbage"))
+    assert rep.status == "unreadable" and rep.findings[0].rule in ("F3", "P1")

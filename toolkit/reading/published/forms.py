@@ -29,6 +29,7 @@ FORMS = ("pdf", "docx", "doc", "mht", "html", "markdown", "text")
 _MD_TABLE = re.compile(r"^\s*\|.*\|\s*$\n^\s*\|?\s*:?-{2,}", re.M)
 _TAGS = re.compile(r"<[^>]*>|&nbsp;|&#160;")
 TEXT_SNIFF = 1 << 20  # bytes of a text file searched for the format's words
+MHT_SNIFF = 64 << 20  # a web archive is MIME-decoded to be looked at up to this size
 _HTML = re.compile(rb"<\s*(html|table|body|!doctype\s+html)\b", re.I)
 
 
@@ -58,6 +59,8 @@ def form_of(path: Path) -> str | None:
     if low.startswith("mime-version") or "multipart/related" in low:
         from toolkit.reading.published.html import decode, mht_html
 
+        if path.stat().st_size > MHT_SNIFF:
+            return "mht"  # too big to look inside here; loading it says so (F6) or reads it
         return "mht" if _speaks_format(decode(*mht_html(path.read_bytes()))) else None
     if not _speaks_format(text):
         return None  # a CSV, a note, a page about something else: not a report
