@@ -269,7 +269,7 @@ def test_check_imports_published_reports_and_annotates_the_imported_workbook(tmp
     assert (tmp_path / "out" / "imported" / "乙局_html.xlsx").is_file()
     wb = load_workbook(tmp_path / "out" / entry["annotated"])
     r3 = FMT.figures["p3.deny_law.total"]
-    assert wb[r3.sheet][r3.cell].comment is not None and "R3" in wb[r3.sheet][r3.cell].comment.text
+    assert wb[r3.sheet][r3.cell].comment is not None and "行合计" in wb[r3.sheet][r3.cell].comment.text
 
 
 def test_every_file_in_a_checked_folder_gets_a_verdict(tmp_path, sample):
