@@ -56,6 +56,8 @@ def test_demo_whole_flow(tmp_path):
     assert [c.name for c in stuck] == ["示例县卫生健康委员会"]
     [draft] = (folder / REMINDERS / "outbox").glob("*.eml")
     assert draft.name == "示例县卫生健康委员会_催报.eml"
+    body = email.message_from_bytes(draft.read_bytes(), policy=policy.default).get_content()
+    assert "经校验有 1 处需要修改。报送截止日期为" in body  # feedback was only drafted: not said to be sent
     first = load_workbook(folder / RESULTS_2 / "汇总.xlsx").worksheets[0]
     assert first.title == "报送进度"
     states = {first.cell(r, 2).value: first.cell(r, 7).value for r in range(4, 11)}

@@ -66,7 +66,8 @@ def reminder_message(a: AgencyStatus, to: list[str], *, deadline: date, days_lef
         lines.append("如已报送，请回复告知发送的时间，以便核对。")
     else:
         last = a.rounds[-1]
-        fed = next((r.feedback_at for r in reversed(a.rounds) if r.feedback_at), None)
+        # only a message a server accepted was "sent"; a draft may never have gone
+        fed = next((r.feedback_at for r in reversed(a.rounds) if r.feedback_result == "sent"), None)
         told = f"，校验意见已于{_day(fed)}发给贵单位" if fed else ""
         lines.append(f"贵单位报送的《{title}》经校验有 {last.errors} 处需要修改{told}。"
                      f"报送截止日期为{zh_date(deadline)}（{when}），请按校验意见修改后重新报送。")
