@@ -108,9 +108,17 @@ def test_collect_takes_every_return_once(imap, tmp_path, roster):
         assert rows[0]["date"] == "2026-01-05T09:30:00+08:00" and rows[0]["message_id"].endswith("@example.cn>")
         assert len(ledger.rows("SELECT * FROM messages")) == 6
 
+    # A resend without --roster: the roster recorded in the ledger names the sender.
+    t = datetime(2026, 1, 8, 10, 0, tzinfo=CST)
+    imap.append(message(ADDR[DING], "丁局报表（重发）", t, [("重发.pdf", b"%PDF-1.4 report")]).as_bytes())
+    code, out = run_cli("collect", "-o", returns, "--ledger", db, env=imap.env())
+    assert code == 0 and f"  {DING}：{DING}_20260108-100000_重发.pdf（原名《重发.pdf》，按发件地址识别）" in out, out
+    saved.append(f"{DING}_20260108-100000_重发.pdf")
+    saved.sort()
+
     # Rerun: nothing fetched twice, nothing saved twice.
     code, again = run_cli("collect", "-o", returns, "--roster", roster, "--ledger", db, env=imap.env())
-    assert code == 0 and "没有新的报送文件。" in again and "此前已收取：6 封邮件" in again
+    assert code == 0 and "没有新的报送文件。" in again and "此前已收取：7 封邮件" in again
     assert sorted(p.name for p in returns.iterdir()) == saved
 
 

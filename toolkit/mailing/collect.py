@@ -34,6 +34,7 @@ from toolkit.mailing.settings import PLAIN, SSL, SettingsError
 from toolkit.mailing.sources import RosterIndex, parse_addresses
 from toolkit.mailing.transport import MailError
 from toolkit.reading.reader import read_return
+from toolkit.reading.roster import RosterEntry
 from toolkit.workbook.limits import Limits
 
 UNKNOWN_AGENCY = "未识别单位"
@@ -83,12 +84,16 @@ class CollectRun:
 
 def collect(settings: ImapSettings, outdir: str | Path, ledger, roster_entries: list | None = None, *,
             password_prompt: Callable[[], str] | None = None, limits: Limits | None = None) -> CollectRun:
-    """Fetch every new message of ``settings.folder``; save its returns into ``outdir``."""
+    """Fetch every new message of ``settings.folder``; save its returns into ``outdir``.
+    Without ``roster_entries`` the roster an earlier command recorded in the ledger is used."""
     outdir = Path(outdir)
     run = CollectRun(outdir)
-    index = _Index(roster_entries or [])
     if roster_entries:
         ledger.record_roster(roster_entries)
+    else:
+        roster_entries = [RosterEntry(r["name"], r["contact"] or "", r["email"] or "", r["code"] or "")
+                          for r in ledger.agencies()]
+    index = _Index(roster_entries)
     limits = limits or Limits()
     try:
         outdir.mkdir(parents=True, exist_ok=True)
