@@ -42,6 +42,22 @@ class Batch:
     against: list[str] | None = None  # 中文 lines of the published-vs-approved match (--against)
 
     @property
+    def duplicates(self) -> list:
+        """Agencies with more than one file (coverage.Duplicate), with or without a roster."""
+        from toolkit.outputs.coverage import Duplicate, duplicates
+
+        if self.coverage is not None:
+            return ([Duplicate(a.name, a.reports, a.why) for a in self.coverage.duplicates]
+                    + duplicates(self.coverage.outside))
+        return duplicates(self.reports)
+
+    def unused(self) -> set[str]:
+        """Paths of files another file of the same agency replaces."""
+        from toolkit.outputs.coverage import unused_files
+
+        return unused_files(self.reports, self.coverage)
+
+    @property
     def ok(self) -> bool:
         return all(r.status == "pass" for r in self.reports)
 
@@ -100,13 +116,12 @@ def record(ledger, batch: Batch) -> int:
     """The check's verdicts and findings into the ledger, in one transaction.  A file's
     agency is its roster name when the roster matched it; files an agency replaced are
     recorded as not used."""
-    agency_of, unused, why = {}, set(), {}
+    agency_of, unused, why = {}, batch.unused(), {}
     if batch.coverage is not None:
         for a in batch.coverage.agencies:
             agency_of.update(dict.fromkeys((r.path for r in a.reports), a.name))
             if a.used is not None and a.why:
                 why[a.used.path] = a.why
-        unused = batch.coverage.unused()
     # A path that is not UTF-8 is stored with \udcxx escapes (SQLite text is UTF-8).
     verdicts = [dict(path=encodable(str(Path(r.path).resolve())), sha256=r.sha256, agency=agency_of.get(r.path, r.agency),
                      status=r.status, errors=r.errors, warnings=r.warnings, used=r.path not in unused,

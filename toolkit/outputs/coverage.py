@@ -9,6 +9,10 @@ longest roster name contained in the file name; failing that it is 无法识别�
 
 Which file is used when an agency returned several: toolkit.outputs.choice (USED_RULE),
 the one rule every command shares; its reason is kept per agency (``why``).
+
+Duplicates are a fact of the returns, not of the roster: ``duplicates`` finds the files of
+one agency without a roster too (same agency name, typed or stamped, or the same bytes),
+so that every count adds each agency once, as `disclosure aggregate` does.
 """
 
 from __future__ import annotations
@@ -78,12 +82,8 @@ class Coverage:
                + (f"，无法识别单位的文件 {len(self.unidentified)} 个。" if self.unidentified else "。")]
         if self.missing:
             out.append(f"未报送（{len(self.missing)} 个）：" + _listing(a.name for a in self.missing))
-        if self.duplicates:
-            out.append(f"重复报送（{len(self.duplicates)} 个单位，{USED_RULE}）：")
-            for a in self.duplicates:
-                used, rest = a.reports[0], a.reports[1:]
-                out.append(f"  {a.name}：{len(a.reports)} 个文件，采用 {_name(used)}（{_when(used)}）；"
-                           "未采用 " + "、".join(f"{_name(r)}（{_when(r)}）" for r in rest) + f"。理由：{a.why}")
+        out += duplicate_lines([Duplicate(a.name, a.reports, a.why) for a in self.duplicates]
+                               + duplicates(self.outside))
         if self.outside:
             out.append(f"名单外（{len(self.outside)} 个文件）：" + _listing(
                 f"{_name(r)}（单位名称：{r.agency}）" for r in self.outside))
@@ -93,6 +93,76 @@ class Coverage:
         return out
 
 
+@dataclass
+class Duplicate:
+    """Several files of one agency found among the returns, the one used first."""
+
+    agency: str
+    reports: list[FileReport]
+    why: str = ""  # choice.rank's reason for the first
+
+    @property
+    def used(self) -> FileReport:
+        return self.reports[0]
+
+    def line(self) -> str:
+        used, rest = self.reports[0], self.reports[1:]
+        return (f"  {self.agency}：{len(self.reports)} 个文件，采用 {_name(used)}（{_when(used)}）；"
+                "未采用 " + "、".join(f"{_name(r)}（{_when(r)}）" for r in rest)
+                + (f"。理由：{self.why}" if self.why else ""))
+
+
+def duplicates(reports: list[FileReport], received: dict[str, str] | None = None) -> list[Duplicate]:
+    """Agencies that returned more than one file, found from the files alone: the same
+    agency name (typed or in the template stamp, as normalize_agency reads it) or the
+    same bytes.  Files whose agency is unknown are matched by bytes only."""
+    parent = list(range(len(reports)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[tuple[str, str], int] = {}
+    for i, r in enumerate(reports):
+        keys = {("name", n) for n in (normalize_agency(r.agency), normalize_agency(r.meta.get("agency"))) if n}
+        if r.sha256:
+            keys.add(("bytes", r.sha256))
+        for key in keys:
+            j = first.setdefault(key, i)
+            parent[root(i)] = root(j)
+    groups: dict[int, list[FileReport]] = {}
+    for i, r in enumerate(reports):
+        groups.setdefault(root(i), []).append(r)
+    out = []
+    for members in groups.values():
+        if len(members) > 1:
+            ranked, why = rank(members, path=lambda r: r.path, status=lambda r: r.status,
+                               sha256=lambda r: r.sha256, received=received)
+            name = next((r.agency or r.meta.get("agency") for r in ranked if r.agency or r.meta.get("agency")),
+                        _name(ranked[0]))
+            out.append(Duplicate(str(name), ranked, why))
+    return out
+
+
+def unused_files(reports: list[FileReport], cov: "Coverage | None" = None) -> set[str]:
+    """Paths of the files not used because the same agency's preferred file is used:
+    by the roster when there is one (it also matches by file name), else by the files."""
+    if cov is not None:
+        return cov.unused() | {r.path for d in duplicates(cov.outside) for r in d.reports[1:]}
+    return {r.path for d in duplicates(reports) for r in d.reports[1:]}
+
+
+def duplicate_lines(dups: list[Duplicate]) -> list[str]:
+    """中文 lines for the command line: which file of each agency is used."""
+    if not dups:
+        return []
+    return [f"重复报送（{len(dups)} 个单位，{USED_RULE}）：", *(d.line() for d in dups)]
+
+
+
+    """Matches the batch against the roster (see the module notes)."""
 def coverage(reports: list[FileReport], roster_entries: list, received: dict[str, str] | None = None) -> Coverage:
     """Matches the batch against the roster (see the module notes).  ``received``: sha256
     -> when the mail that brought those bytes was received (from the ledger)."""

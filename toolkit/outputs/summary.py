@@ -21,7 +21,7 @@ from toolkit.common.layout import SUMMARY_NAME
 from toolkit.formats import spec
 from toolkit.formats.catalogue import rules
 from toolkit.formats.findings import FAIL, PASS, STATUS_ZH, UNREADABLE, FileReport
-from toolkit.outputs.coverage import USED_RULE
+from toolkit.outputs.coverage import USED_RULE, unused_files
 
 FIRST_PROBLEMS = 3  # messages shown per file in 主要问题
 TOP_RULES = 10  # rules in the problems chart
@@ -188,7 +188,7 @@ def _figures_sheet(wb, st, reports, coverage) -> None:
         for key in fmt.key_figures:
             if key in fmt.figures:
                 columns.setdefault(key, fmt.figures[key])
-    unused = coverage.unused() if coverage is not None else set()
+    unused = unused_files(reports, coverage)
     _s(ws, 0, 0, "主要数字（空白表示该数字有误或未能读取，见“汇总”表；合计只含通过校验的文件，"
                  "不含重复报送中未采用的文件，与 disclosure aggregate 的汇总表一致）", st.note)
     head = ["序号", "单位名称", "年度", "状态"] + [f.title for f in columns.values()] + ["备注"]

@@ -31,6 +31,7 @@ from toolkit.common import atomic
 from toolkit.common.a1 import col_letter
 from toolkit.common.filenames import safe_filename, unique_name
 from toolkit.formats import spec, stamp
+from toolkit.template.batch_result import Batch
 from toolkit.template.formulas import absolute_ref, join_areas, live_checks
 from toolkit.template.protection import lock_structure
 
@@ -98,23 +99,28 @@ def write_batch(
     year: int,
     fmt: spec.Format | None = None,
     password: str = DEFAULT_PASSWORD,
-) -> list[Path]:
+) -> Batch:
     """One locked template per roster entry (``.name``; ``.contact`` and ``.email`` are
     pre-filled as 填报人 and 电子邮箱), named ``<agency>_<year>年政府信息公开年度报表.xlsx``;
-    names made safe on Windows and unique (ignoring case) within the batch.  Returns the
-    paths in roster order."""
+    names made safe on Windows and unique (ignoring case) within the batch, and every
+    renaming recorded (Batch.renamed, Batch.notes()).  Returns the paths in roster order."""
     fmt = fmt or spec.for_year(year)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     taken: set[str] = set()
-    paths = []
+    owner: dict[str, object] = {}  # file name (case-folded) -> the entry that got it
+    paths = Batch()
     field_keys = {f.key for f in fmt.info.fields}
     for entry in roster_entries:
-        name = unique_name(batch_filename(entry.name, year), taken)
+        wanted = batch_filename(entry.name, year)
+        name = unique_name(wanted, taken)
+        owner.setdefault(wanted.casefold(), entry)
         extra = {k: getattr(entry, attr, "") for k, attr in (("filler", "contact"), ("email", "email"))
                  if k in field_keys}
         paths.append(write_template(outdir / name, fmt, agency=entry.name, year=year,
                                     info=extra, password=password))
+        if name != wanted:
+            paths.renamed.append((entry, paths[-1], owner[wanted.casefold()]))
     return paths
 
 

@@ -129,7 +129,12 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
         console.print(Text(shown(line)))
     if batch.coverage is not None:
         for line in batch.coverage.lines():
-            console.print(Text(shown(line)))
+            console.print(Text(shown(line)), soft_wrap=True)
+    else:  # duplicates are a fact of the returns: said with or without a roster
+        from toolkit.outputs.coverage import duplicate_lines
+
+        for line in duplicate_lines(batch.duplicates):
+            console.print(Text(shown(line)), soft_wrap=True)
     if batch.outdir is not None:
         console.print(Text(shown(f"结果：{batch.outdir / 'findings.json'}")))
         if batch.summary:

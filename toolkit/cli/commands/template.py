@@ -89,3 +89,5 @@ def template_command(
     say(f"已为 {len(paths)} 个单位生成 {year} 年度模板（{fmt.document}），保存在：{output}")
     for entry, path in zip(entries, paths):
         say(f"  {entry.name} → {path.name}")
+    for note in paths.notes():  # a duplicated agency is said, not silently renamed
+        say(note)
