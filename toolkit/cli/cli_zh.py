@@ -21,9 +21,17 @@ RICH_CONSTANTS = ("DEPRECATED_STRING", "DEFAULT_STRING", "ENVVAR_STRING", "REQUI
                   "ERRORS_PANEL_TITLE", "ABORTED_TEXT", "RICH_HELP")
 
 
+OPTIONS_METAVAR = "[选项]"  # click's "[OPTIONS]" in every usage line
+
+
 @cache
 def table() -> dict[str, str]:
     return yaml.safe_load(package_file("data", "cli_zh.yaml").read_text(encoding="utf-8"))
+
+
+def table_types() -> dict[str, str]:
+    """click's basic types (STRING, INT, FLOAT, BOOL) -> their 中文 names."""
+    return {const: table()[f"type:{const}"] for const in ("STRING", "INT", "FLOAT", "BOOL")}
 
 
 def gettext(message: str) -> str:
@@ -41,9 +49,31 @@ def install() -> None:
             module._ = gettext
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext
+    # Metavars and "不是有效的…" name the type: click spells them in English at import.
+    click_types = importlib.import_module("click.types")
+    for const, name in table_types().items():
+        getattr(click_types, const).name = name
     rich_utils = importlib.import_module("typer.rich_utils")
+    _fold_help(rich_utils)
     english = {v: k for k, v in table().items()}
     for const in RICH_CONSTANTS:
         value = getattr(rich_utils, const, None)
         if isinstance(value, str):
             setattr(rich_utils, const, gettext(english.get(value, value)))
+
+
+def _fold_help(rich_utils) -> None:
+    """中文 help has no spaces to wrap at: rich would cut it with "…" at the column
+    edge; folded, every help text is shown whole."""
+    make = rich_utils._make_rich_text
+    if getattr(make, "folds", False):
+        return
+
+    def folded(*args, **kwargs):
+        text = make(*args, **kwargs)
+        if hasattr(text, "overflow"):
+            text.overflow = "fold"
+        return text
+
+    folded.folds = True
+    rich_utils._make_rich_text = folded

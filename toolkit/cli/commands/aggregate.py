@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from toolkit.cli.params import YEAR
 from toolkit.cli.say import say
 from toolkit.common.oserrors import why
 
@@ -14,10 +15,10 @@ def register(app) -> None:
     @app.command("aggregate", help="汇总：把通过校验的报表数字相加，生成一份全国格式的汇总表（附汇总说明）。")
     def aggregate_command(
         sources: list[Path] = typer.Argument(
-            ..., help="校验输出文件夹（含 findings.json）、报表文件夹或报表文件，可以多个", show_default=False),
+            ..., metavar="文件夹或文件...", help="校验输出文件夹（含 findings.json）、报表文件夹或报表文件，可以多个", show_default=False),
         output: Path = typer.Option(..., "-o", "--output", help="汇总表文件，如 汇总表.xlsx", show_default=False),
         region: str | None = typer.Option(None, "--region", help="地区或汇总单位名称，如 某某市"),
-        year: int | None = typer.Option(None, "--year", help="汇总年度；不填时取报表中最多的年度"),
+        year: int | None = typer.Option(None, "--year", click_type=YEAR, help="汇总年度；不填时取报表中最多的年度"),
         workers: int | None = typer.Option(None, "--workers", help="并行读取的进程数"),
     ) -> None:
         from toolkit.outputs.aggregate import AggregateError, aggregate

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    paths: list[Path] = typer.Argument(..., help="报送文件、已公开的年报或文件夹（递归查找 .xlsx .xlsm .xls .et 和 .pdf .docx .doc .wps .html .htm .mht .txt .md）"),
+    paths: list[Path] = typer.Argument(..., metavar="文件或文件夹...", help="报送文件、已公开的年报或文件夹（递归查找 .xlsx .xlsm .xls .et 和 .pdf .docx .doc .wps .html .htm .mht .txt .md）"),
     outdir: Path = typer.Option(..., "-o", "--outdir", help="输出文件夹"),
     roster: Path | None = typer.Option(None, "--roster", help="单位名单（.xlsx/.csv），用于统计未报送、重复报送"),
     previous: list[Path] | None = typer.Option(None, "--previous", help="上年报表（文件或文件夹），核对 R7、R8"),
@@ -48,9 +48,14 @@ def check(
     from toolkit.outputs.check import collect, run
 
     console = Console()
-    missing = [str(p) for p in [*paths, *(previous or []), *(against or [])] if not p.exists()]
-    if missing:
-        console.print(Text(shown(f"找不到：{'、'.join(missing)}"), "red"))
+    missing = [str(p) for p in paths if not p.exists()]
+    missing_last = [str(p) for p in previous or [] if not p.exists()]
+    missing_against = [str(p) for p in against or [] if not p.exists()]
+    if missing or missing_last or missing_against:
+        said = ([f"找不到要校验的文件或文件夹：{'、'.join(missing)}"] if missing else []) + (
+            [f"找不到 --previous 给出的上年报表：{'、'.join(missing_last)}"] if missing_last else []) + (
+            [f"找不到 --against 给出的文件：{'、'.join(missing_against)}"] if missing_against else [])
+        console.print(Text(shown("\n".join(said)), "red"), soft_wrap=True)
         raise typer.Exit(2)
     if outdir.exists() and not outdir.is_dir():
         console.print(Text(shown(f"输出目录 {outdir} 已存在，但它是文件，不是文件夹"), "red"))
@@ -69,7 +74,8 @@ def check(
     if not files:
         for other in others:
             console.print(Text(f"{shown_name(other.path)}：{other.verdict}"))
-        console.print("没有找到要校验的文件（报表 .xlsx .xlsm .xls .et，或已公开的年报 .pdf .docx .doc .wps .html .htm .mht .txt .md）。")
+        console.print(Text(shown(f"{'、'.join(map(str, paths))} 中没有找到要校验的文件（报表 .xlsx .xlsm .xls .et，"
+                                 "或已公开的年报 .pdf .docx .doc .wps .html .htm .mht .txt .md）。")), soft_wrap=True)
         raise typer.Exit(1)
     expect = spec.get(format_id) if format_id else None
     book = open_ledger(ledger)

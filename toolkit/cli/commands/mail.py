@@ -12,6 +12,7 @@ import click
 import typer
 
 from toolkit.cli.ledger_option import LedgerOption, open_ledger
+from toolkit.cli.params import YEAR
 from toolkit.cli.say import say
 from toolkit.mailing import (
     MailError,
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
 
 
 def mail(
-    outdir: Annotated[Path, typer.Argument(help="disclosure check 的输出文件夹（含 findings.json）")],
+    outdir: Annotated[Path, typer.Argument(metavar="校验输出文件夹", help="disclosure check 的输出文件夹（含 findings.json）")],
     roster: Roster,
     confirm_passed: Annotated[bool, typer.Option("--confirm-passed", help="也给已通过校验的单位发一封简短的确认邮件")] = False,
     dry_run: DryRun = False,
@@ -66,10 +67,10 @@ def mail(
 
 
 def distribute(
-    template_dir: Annotated[Path, typer.Argument(help="各单位模板所在的文件夹（disclosure template 的输出）")],
+    template_dir: Annotated[Path, typer.Argument(metavar="模板文件夹", help="各单位模板所在的文件夹（disclosure template 的输出）")],
     roster: Roster,
     deadline: Annotated[str, typer.Option("--deadline", help="报送截止日期，如 2026-01-31")],
-    year: Annotated[Optional[int], typer.Option("--year", help="只发送这一年度的模板")] = None,
+    year: Annotated[Optional[int], typer.Option("--year", click_type=YEAR, help="只发送这一年度的模板")] = None,
     out: Annotated[Optional[Path], typer.Option(
         "-o", "--out", help="发送记录和草稿（outbox）放在哪个文件夹；默认为模板文件夹")] = None,
     dry_run: DryRun = False,

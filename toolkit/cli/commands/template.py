@@ -8,6 +8,7 @@ from typing import NoReturn
 
 import typer
 
+from toolkit.cli.params import YEAR
 from toolkit.cli.say import say
 from toolkit.common.oserrors import why
 
@@ -15,6 +16,11 @@ from toolkit.common.oserrors import why
 def _fail(message: str, code: int) -> NoReturn:
     say(message, err=True)
     raise typer.Exit(code)
+
+
+def _years_zh(fmt) -> str:
+    first, last = fmt.years
+    return f"{first} 年度及以后" if last >= 2099 else f"{first}–{last} 年度"
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +36,7 @@ def template_command(
                                        help="必填。模板文件（如 模板.xlsx）；给出 --roster 时为输出文件夹",
                                        show_default=False),
     agency: str | None = typer.Option(None, "--agency", help="单位名称：填入模板并锁定"),
-    year: int | None = typer.Option(None, "--year", help="报告年度，如 2025：填入模板并锁定（按名单生成时默认上一年）"),
+    year: int | None = typer.Option(None, "--year", click_type=YEAR, help="报告年度，如 2025：填入模板并锁定（按名单生成时默认上一年）"),
     format_id: str | None = typer.Option(None, "--format", help="报表格式，如 gov-2021；不填时按年度选择"),
     roster: Path | None = typer.Option(None, "--roster", help="单位名单（.xlsx 或 .csv，需有“单位名称”列）"),
 ) -> None:
@@ -56,6 +62,10 @@ def template_command(
         fmt = spec.for_year(year)
     else:
         fmt = spec.get()
+    if format_id is not None and year is not None and not fmt.covers(year):
+        _fail(f"{fmt.id}（{fmt.document}）适用于 {_years_zh(fmt)}，不适用于 {year} 年度；"
+              f"{year} 年度请用 " + ("、".join(f.id for f in known.values() if f.covers(year)) or "（无）")
+              + "，或不写 --format 按年度选择。", 2)
     if fmt is None or (year is not None and not fmt.covers(year)):
         ranges = "；".join(f"{f.id}（{f.document}）适用于 {f.years[0]} 年及以后" if f.years[1] >= 2099
                           else f"{f.id}（{f.document}）适用于 {f.years[0]}–{f.years[1]} 年" for f in known.values())
