@@ -51,14 +51,14 @@ def make(folder: Path, form: str, n: int) -> list[Path]:
             p.write_bytes(as_html(fmt, values, agency, 2024, encoding="gbk"))
         else:
             p = as_docx(fmt, values, folder / f"{i}.docx", agency, 2024)
-            if form == "pdf":
-                soffice = shutil.which("soffice")
-                subprocess.run([soffice, f"-env:UserInstallation=file://{folder / 'lo'}", "--headless",
-                                "--convert-to", "pdf", "--outdir", str(folder), str(p)],
-                               check=True, capture_output=True, timeout=300)
-                p.unlink()
-                p = folder / f"{i}.pdf"
         made.append(p)
+    if form == "pdf":  # one LibreOffice run renders them all
+        subprocess.run([shutil.which("soffice"), f"-env:UserInstallation=file://{folder / 'lo'}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(folder), *map(str, made)],
+                       check=True, capture_output=True, timeout=600)
+        for p in made:
+            p.unlink()
+        made = [p.with_suffix(".pdf") for p in made]
     for j in range(DISTINCT, n):
         src = made[j % DISTINCT]
         made.append(Path(shutil.copy(src, folder / f"{j}{src.suffix}")))

@@ -135,7 +135,8 @@ def as_html(fmt, values, agency="某某县某某局", year=2023, *, encoding="gb
     return "\n".join(out).encode(encoding, "xmlcharrefreplace")
 
 
-def as_docx(fmt, values, dest: Path, agency="某某县某某局", year=2023, *, repeat_header=False) -> Path:
+def as_docx(fmt, values, dest: Path, agency="某某县某某局", year=2023, *, repeat_header=False,
+            borders=True) -> Path:
     """A Word file with the national tables, merged cells merged (gridSpan, vMerge),
     columns as wide as the format draws them, rows kept whole on a page (a long table
     breaks between rows; ``repeat_header``: its first rows repeat on each page)."""
@@ -155,11 +156,13 @@ def as_docx(fmt, values, dest: Path, agency="某某县某某局", year=2023, *, 
         n_rows = max(b.row + b.rows - 1 for b in boxes)
         n_cols = max(b.col + b.cols - 1 for b in boxes)
         table = document.add_table(rows=n_rows, cols=n_cols)
-        table.style = "Table Grid"
+        if borders:
+            table.style = "Table Grid"
         table.autofit = False
         widths = {column_index_from_string(k): w for k, w in part.widths.items()}
         scale = 18.0 / sum(widths.get(c, 8) for c in range(1, n_cols + 1))
         for c in range(1, n_cols + 1):
+            table.columns[c - 1].width = Cm(widths.get(c, 8) * scale)  # the grid LibreOffice lays out by
             for cell in table.columns[c - 1].cells:
                 cell.width = Cm(widths.get(c, 8) * scale)
         heads = min(b.row for b in boxes if b.figure) - 1  # rows above the first figure

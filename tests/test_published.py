@@ -489,3 +489,21 @@ def test_a_scanned_pdf_gets_a_clear_verdict(tmp_path):
 def test_a_broken_pdf_is_a_verdict_not_a_traceback(tmp_path, sample):
     rep = one(report(tmp_path, "坏.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ntrailer garbage"))
     assert rep.status == "unreadable" and rep.findings[0].rule in ("F3", "P1")
+
+
+@pytest.mark.libreoffice
+def test_pdf_without_ruling_lines_read_by_word_positions_only_where_certain(tmp_path, sample):
+    pdf = to_pdf(as_docx(FMT, sample, tmp_path / "无框线.docx", borders=False), tmp_path / "pdf")
+    result = read_published(pdf)
+    read = figures_of(result)
+    p2 = {k: v for k, v in sample.items() if k.startswith("p2.")}
+    assert {k: read[k] for k in p2} == p2  # part 二 read by position, and said so
+    assert any(f.rule == "P7" and "没有表格线" in f.message for f in result.findings)
+    assert all(read[k] == sample[k] for k in read)  # nothing read is wrong: the rest is missing (S1)
+    assert any(f.rule == "S1" for f in result.findings)
+
+
+def test_a_report_without_its_tables_says_so(tmp_path):
+    rep = one(report(tmp_path, "只有正文.txt", "某某局2024年政府信息公开工作年度报告\n一、总体情况\n本年度工作有序开展。\n"))
+    assert rep.status == "unreadable" and [f.rule for f in rep.findings] == ["P8"]
+    assert "找不到第二、三、四部分的表格" in rep.findings[0].message and "模板" not in rep.findings[0].message

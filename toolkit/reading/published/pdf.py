@@ -39,6 +39,12 @@ def read_pdf(path: Path, limits: Limits) -> Document:
         if isinstance(item, tuple):
             doc.paragraph(item[1], {"page": item[0]})
             continue
+        if isinstance(item, Block):
+            for row in item.rows:
+                for cell in row:
+                    cell.where["table"] = len(doc.tables) + 1
+            doc.blocks.append(item)
+            continue
         xs = _edges([c[0] for _p, t, _s in item for row in t.rows for c in row.cells if c]
                     + [t.bbox[2] for _p, t, _s in item])
         table_no = len(doc.tables) + 1
@@ -51,7 +57,7 @@ def read_pdf(path: Path, limits: Limits) -> Document:
                 whole = chunk
             else:
                 _continue(whole, chunk)
-        doc.blocks.append(_block(whole, exact=not item[0][2]))
+        doc.blocks.append(_block(whole))
     return doc
 
 
@@ -62,16 +68,37 @@ def _items(pdf) -> tuple[list, int]:
     for page_no, page in enumerate(pdf.pages, start=1):
         chars += len(page.chars)
         found = page.find_tables()
-        by_text = bool(not found and page.chars)
-        if by_text:  # no ruling lines: columns by word positions
-            found = page.find_tables({"vertical_strategy": "text", "horizontal_strategy": "text"})
+        if not found and page.chars:  # no ruling lines: rows and cells by word positions
+            items += _word_rows(page, page_no)
+            continue
         boxes = [t.bbox for t in found]
-        here = [(t.bbox[1], (page_no, "table", t, by_text)) for t in found]
+        here = [(t.bbox[1], (page_no, "table", t, False)) for t in found]
         outside = page.filter(lambda o, boxes=boxes: not _inside(o, boxes))
         here += [(ln["top"], (page_no, "line", ln["text"].strip(), False))
                  for ln in outside.extract_text_lines() if ln["text"].strip()]
         items += [x for _top, x in sorted(here, key=lambda h: h[0])]
     return items, chars
+
+
+def _word_rows(page, page_no: int) -> list:
+    """A page without ruling lines: each text line a row, each word (words are apart by
+    spaces) a cell; a line of one word is a paragraph.  Header lines are dropped (the
+    columns they span cannot be known without lines): such tables are read by position
+    where that is certain (wording.by_position says so), else their figures are missing."""
+    lines: list[list[dict]] = []
+    for w in sorted(page.extract_words(), key=lambda w: (round(w["top"]), w["x0"])):
+        if lines and abs(lines[-1][0]["top"] - w["top"]) <= 3:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    out = []
+    for words in lines:
+        words.sort(key=lambda w: w["x0"])
+        if len(words) == 1:
+            out.append((page_no, "line", words[0]["text"], False))
+        else:
+            out.append((page_no, "words", words, True))
+    return out
 
 
 def _grouped(items: list) -> list:
@@ -83,6 +110,14 @@ def _grouped(items: list) -> list:
         if kind == "line":
             out.append((page_no, payload))
             continue
+        if kind == "words":
+            if all(_is_label(w["text"]) for w in payload):
+                continue  # a header line: without ruling lines its spans cannot be known
+            if out and isinstance(out[-1], Block):
+                out[-1].rows.append(_word_cells(payload, page_no, len(out[-1].rows) + 1))
+            else:
+                out.append(Block([_word_cells(payload, page_no, 1)], exact=False))
+            continue
         prev = items[i - 1] if i else None
         if (prev is not None and prev[1] == "table" and prev[0] == page_no - 1 and out
                 and isinstance(out[-1], list)
@@ -91,6 +126,10 @@ def _grouped(items: list) -> list:
         else:
             out.append([(page_no, payload, by_text)])
     return out
+
+
+def _word_cells(words: list[dict], page_no: int, row: int) -> list[Cell]:
+    return [Cell(w["text"], {"page": page_no, "row": row, "column": c}) for c, w in enumerate(words, start=1)]
 
 
 def _inside(obj, boxes) -> bool:

@@ -55,7 +55,7 @@ def read_document(doc: Document, result: ReadResult, expect: spec.Format | None 
     agency, year = title_of(doc)
     fmt = _detect(grids, year)
     if fmt is None:
-        raise Unreadable("F8", "文档中找不到年度报告第二、三、四部分的表格")
+        raise Unreadable("P8", "没有格式原文的表格标签")
     result.format_id = fmt.id
     result.read_by = "labels"
     result.agency, result.year = agency, year

@@ -122,5 +122,6 @@ def by_position(dg: DocGrid, fmt: spec.Format, result, located) -> None:
                     result.locations[f.key] = dict(dg.where.get(at, {}))
                 cols = "、".join(c.text for c in table.columns)
                 result.findings.append(Finding.of("P7", sheet=part.sheet, detail=(
-                    f"第{part.number}部分“{table.rows[0].text}”等行的列标题缺失，行标签齐全且每行恰有 "
+                    f"第{part.number}部分“{table.rows[0].text}”等行的列标题缺失或对不上列（转换丢失，或 PDF "
+                    f"没有表格线），行标签齐全且每行恰有 "
                     f"{len(table.columns)} 个数字，已按格式的列顺序（{cols}）按位置读取，请核对")))
