@@ -223,6 +223,16 @@ def test_reannotating_replaces_marks(returned, tmp_path):
         assert xml(wb[f.sheet][f.cell].fill) == xml(orig[f.sheet][f.cell].fill)
         assert wb[f.sheet][f.cell].comment is None
     assert_template_kept(returned, second)
+    # Nothing stacks in the parts either: the styles we need are reused, not appended again,
+    # and each sheet holds one comments part and one drawing at most.
+    def counts(path):
+        with zipfile.ZipFile(path) as zf:
+            styles = zf.read("xl/styles.xml")
+            names = zf.namelist()
+        return ([styles.count(tag) for tag in (b"<dxf>", b"<xf ", b"<font>", b"<fill>", b"<border>")],
+                sum(n.endswith(".vml") for n in names), sum("comments" in n for n in names))
+    third = annotate(report_for(second, again), tmp_path / "a3")
+    assert counts(third) == counts(second)
 
 
 def test_sweep_when_feedback_sheet_was_deleted(returned, tmp_path):
@@ -382,3 +392,27 @@ def test_reader_skips_our_sheet_by_the_same_name():
     from toolkit.reading import reader
 
     assert reader.FEEDBACK_SHEET == ours
+
+
+def test_one_instruction_on_where_to_fix(returned, tmp_path):
+    """Issue 14 item 5: the template's 填报说明, the copy's 校验结果 and the feedback mail
+    say the same thing, word for word: fix the annotated copy itself and send it back."""
+    from datetime import date
+
+    from toolkit.formats.instructions import where_to_fix
+    from toolkit.mailing.messages import feedback_message
+
+    sentence = where_to_fix()
+    assert "校验意见" in sentence
+    template = openpyxl.load_workbook(returned)[FMT.info.sheet]
+    texts = [str(c.value) for row in template.iter_rows() for c in row if c.value is not None]
+    assert sum(sentence in t for t in texts) == 1 and not any("原文件" in t for t in texts)
+
+    out = annotate(report_for(returned, planted()), tmp_path / "out")
+    assert openpyxl.load_workbook(out)[FEEDBACK_SHEET]["A2"].value.startswith(sentence)
+
+    report = report_for(returned, planted())
+    entry = {**report.to_json(), "status": "fail", "annotated": f"annotated/{out.name}"}
+    mail = feedback_message("樟树市人社局", ["a@example.cn"], [entry], [], year=2023, format_id=FMT.id,
+                            signer=None, today=date(2026, 1, 31), key=None)
+    assert sentence in mail.body and "原文件" not in mail.body

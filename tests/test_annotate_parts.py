@@ -344,3 +344,35 @@ def test_agency_comment_stays_beside_ours(tmp_path):
             assert ws[cell].comment.author == AUTHOR and ws[cell].comment.text.count(MARK) == 1
         else:
             assert ws[cell].comment is None
+
+
+@pytest.mark.libreoffice
+def test_annotated_copy_in_print(tmp_path):
+    """校验结果 prints on A4 landscape, one page wide, its header row on every page, the
+    flagged figure's row and column labels in words, at 9 pt or more; the flagged
+    sheets print their comments at the end (paper shows no hover)."""
+    src = openpyxl_return(tmp_path / "in" / "甲.xlsx")
+    (report,) = check.run([src], tmp_path / "out").reports
+    path = tmp_path / "out" / "annotated" / "甲_校验意见.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize in (9, "9")
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) in ((1, 0), ("1", "0"))
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$8:$8"
+    flagged = {f.sheet for f in report.findings if f.cell}
+    for name in flagged:
+        assert wb[name].page_setup.cellComments == "atEnd"
+
+    pdf = soffice_convert(path, "pdf", tmp_path / "pdf")
+    import subprocess
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', first)
+    assert float(page.group(1)) > float(page.group(2))  # landscape
+    words = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', first)
+    text = "".join(w for _, _, w in words)
+    total = FIG["p3.received.total"]
+    assert total.row_label.text in text and "校验结果" in text
+    heights = sorted(float(b) - float(a) for a, b, w in words if re.search(r"[\u4e00-\u9fff]", w))
+    assert heights[len(heights) // 2] >= 9, heights[len(heights) // 2]  # printed size, median word

@@ -25,6 +25,7 @@ from toolkit.common.display import shown_name
 from toolkit.formats import spec
 from toolkit.formats.catalogue import ERROR, SEVERITY_ZH, WARNING
 from toolkit.formats.findings import FAIL, PASS, STATUS_ZH, UNREADABLE
+from toolkit.formats.instructions import where_to_fix
 from toolkit.mailing.sentlog import CONFIRMATION, FEEDBACK, TEMPLATE
 
 # CRLF line ends; headers we wrote ourselves ("source" headers) are left as written.
@@ -190,9 +191,10 @@ def feedback_message(agency: str, to: list[str], files: list[dict], attachments:
         annotated = f.get("annotated")
         lines += ["", "请按以下步骤修改："]
         if annotated:
-            lines += [f"1. 打开附件《{PurePath(annotated).name}》，有问题的单元格已标出颜色并附有批注；",
-                      "2. 直接在附件中改正数字（不要增删行列，不要改动表格中的文字）；",
-                      "3. 保存后直接回复本邮件，将改好的文件作为附件发回。", ""]
+            # The one instruction on where to fix (instructions.yaml), as in 填报说明 and 校验结果.
+            lines += [f"1. 打开附件《{PurePath(annotated).name}》；",
+                      f"2. {where_to_fix()}（不要增删行列，不要改动表格中的文字）",
+                      "3. 直接回复本邮件，将改好的这个文件作为附件发回。", ""]
         else:
             lines += [f"1. 打开贵单位报送的《{name}》，按上面列出的问题改正数字（不要增删行列，不要改动表格中的文字）；",
                       "2. 保存后直接回复本邮件，将改好的文件作为附件发回。", ""]

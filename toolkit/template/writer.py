@@ -20,17 +20,16 @@ import numbers
 import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 
 import xlsxwriter
-import yaml
 
 from toolkit import __version__
 from toolkit.common import atomic
 from toolkit.common.a1 import col_letter
 from toolkit.common.filenames import safe_filename, unique_name
 from toolkit.formats import spec, stamp
+from toolkit.formats.instructions import instructions, where_to_fix
 from toolkit.template.batch_result import Batch
 from toolkit.template.formulas import absolute_ref, join_areas, live_checks
 from toolkit.template.protection import lock_structure
@@ -49,16 +48,10 @@ RED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 TO_FILL = {"bg_color": "#FFF2CC"}  # a figure cell not filled yet
 PROTECT_OPTIONS = {"format_columns": True, "format_rows": True}  # widening a column is harmless
 
-INSTRUCTIONS = spec.TEMPLATES_DIR / "instructions.yaml"
 
 
 class TemplateError(ValueError):
     """Arguments that cannot make a template; the message is 中文."""
-
-
-@cache
-def instructions() -> dict:
-    return yaml.safe_load(INSTRUCTIONS.read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------------- public API
@@ -286,6 +279,7 @@ class _Renderer:
             "title": self.fmt.title,
             "sheets": "”“".join(p.sheet for p in self.fmt.parts),
             "year": str(year) if year is not None else "本",
+            "where_to_fix": where_to_fix(),
         }
         for line in text["lines"]:
             row += 1

@@ -255,17 +255,21 @@ def _comments(book: _Book, part: str, root, rels: Rels, comment_parts: list[str]
 
 def _feedback(book: _Book, report: FileReport, where: dict, styles: Styles, name: str) -> None:
     box = styles.box("FF999999")
+    # Sizes set, not inherited from the agency's default font: printed one page wide on
+    # A4 landscape the sheet keeps at least 9 pt (BODY_PT, scale ~100 %).
+    body = styles.font(size=feedback.BODY_PT)
+    bold = styles.font(bold=True, size=feedback.BODY_PT)
     st = {
         "title": styles.xf(font=styles.font(bold=True, size=16), vertical="center"),
-        "todo": styles.xf(font=styles.font(bold=True, color="FFC00000"), wrap=True),
-        "bold": styles.xf(font=styles.font(bold=True)),
-        "left": styles.xf(horizontal="left"),
-        "header": styles.xf(font=styles.font(bold=True), fill=styles.fill("FFDDEBF7"), border=box,
+        "todo": styles.xf(font=styles.font(bold=True, color="FFC00000", size=feedback.BODY_PT), wrap=True),
+        "bold": styles.xf(font=bold),
+        "left": styles.xf(font=body, horizontal="left"),
+        "header": styles.xf(font=bold, fill=styles.fill("FFDDEBF7"), border=box,
                             wrap=True, horizontal="center", vertical="center"),
-        "box": styles.xf(border=box, wrap=True),
-        "error": styles.xf(border=box, fill=styles.fill(ERROR_COLOR), wrap=True),
-        "warning": styles.xf(border=box, fill=styles.fill(WARNING_COLOR), wrap=True),
-        "link": styles.xf(border=box, font=styles.font(color="FF0563C1", underline=True)),
+        "box": styles.xf(font=body, border=box, wrap=True),
+        "error": styles.xf(font=body, border=box, fill=styles.fill(ERROR_COLOR), wrap=True),
+        "warning": styles.xf(font=body, border=box, fill=styles.fill(WARNING_COLOR), wrap=True),
+        "link": styles.xf(border=box, font=styles.font(color="FF0563C1", underline=True, size=feedback.BODY_PT)),
     }
     todo = feedback.TODO_FAIL if report.errors else feedback.TODO_WARN
     part = book.pkg.free_name("xl/worksheets/sheet{n}.xml")

@@ -20,11 +20,14 @@ from toolkit.common.display import shown_name
 from toolkit.common.layout import FEEDBACK_SHEET
 from toolkit.formats.catalogue import ERROR, SEVERITY_ZH, rules
 from toolkit.formats.findings import FileReport
+from toolkit.formats.instructions import where_to_fix
 from toolkit.outputs.annotate.package import child, children, clean, insert_in_order, local
 
 RECORD_HEADER = "disclosure:校验结果"  # hidden marker cell: this sheet is ours
-TODO_FAIL = "请直接在本文件中按下列意见修改数字，保存后重新报送；本页可保留，不影响校验。"
-TODO_WARN = "下列提醒请核对：数字无误可不修改；如有修改，请直接在本文件中修改，保存后重新报送。本页可保留，不影响校验。"
+# What to do: the one instruction on where to fix (instructions.yaml where_to_fix, also in
+# the template's 填报说明 and the mail), then what this sheet is.
+TODO_FAIL = where_to_fix() + "本页可保留，不影响校验。"
+TODO_WARN = "下列提醒请核对：数字无误可不修改；如有修改，" + where_to_fix() + "本页可保留，不影响校验。"
 
 COLUMNS = (  # header, width, wrap
     ("序号", 5, False),
@@ -39,6 +42,7 @@ COLUMNS = (  # header, width, wrap
     ("编号", 9, False),
 )
 HEADER_ROW = 8  # the findings table starts here (1-based)
+BODY_PT = 11  # font size of the sheet's text (the columns fit A4 landscape at ~100 %)
 WORKBOOK_ORDER = ("fileVersion", "fileSharing", "workbookPr", "appDefinedNames", "workbookProtection",
                   "bookViews", "sheets", "functionGroups", "externalReferences", "definedNames",
                   "calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr",

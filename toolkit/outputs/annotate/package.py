@@ -64,14 +64,11 @@ def ns(el) -> str:
 
 
 def children(el, name: str) -> list:
-    return [c for c in el if local(c) == name]
+    return el.findall(f"{{*}}{name}")  # any namespace: Transitional or Strict
 
 
 def child(el, name: str):
-    for c in el:
-        if local(c) == name:
-            return c
-    return None
+    return el.find(f"{{*}}{name}")
 
 
 def insert_in_order(parent, new, order: tuple[str, ...]) -> None:
@@ -183,7 +180,7 @@ class Package:
 
 
 def _deflate(data: bytes) -> tuple[bytes, int, int, int, int]:
-    z = zlib.compressobj(6, zlib.DEFLATED, -15)
+    z = zlib.compressobj(1, zlib.DEFLATED, -15)  # fastest: our few parts are small
     packed = z.compress(data) + z.flush()
     return packed, zipfile.ZIP_DEFLATED, zlib.crc32(data), len(packed), len(data)
 

@@ -21,10 +21,9 @@ _MINIMAL = (b'<styleSheet xmlns="{ns}"><fonts count="1"><font><sz val="11"/><nam
             b'fillId="0" borderId="0" xfId="0"/></cellXfs></styleSheet>')
 
 
-def signature(el) -> tuple:
-    """An element's content regardless of prefixes: equal entries are reused."""
-    return (local(el), tuple(sorted((k.rpartition("}")[2], v) for k, v in el.attrib.items())),
-            tuple(signature(c) for c in el if isinstance(c.tag, str)))
+def signature(el) -> bytes:
+    """An entry as written, in its list (same namespace context): equal ones are reused."""
+    return etree.tostring(el)
 
 
 class Styles:
@@ -59,10 +58,11 @@ class Styles:
             for i, old in enumerate(items):
                 seen.setdefault(signature(old), i)
             seen[None] = len(items)  # how many entries
+        lst.append(entry)  # in the list, it is written as the others are
         sig = signature(entry)
         if sig in seen:
+            lst.remove(entry)
             return seen[sig]
-        lst.append(entry)
         n = seen[sig] = seen[None]
         seen[None] = n + 1
         lst.set("count", str(n + 1))
