@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from toolkit.common.a1 import parse_range, parse_ref, ref_of
 from toolkit.common.layout import FEEDBACK_SHEET
 from toolkit.formats.catalogue import ERROR, SEVERITY_ZH
 from toolkit.formats.findings import FileReport, Finding
@@ -130,23 +131,22 @@ def _merges(root) -> list[tuple[int, int, int, int, str]]:
     out = []
     holder = child(root, "mergeCells")
     for m in (holder if holder is not None else []):
-        area = (m.get("ref") or "").replace("$", "").upper().split(":")
         try:
-            if len(area) == 2:
-                (r1, c1), (r2, c2) = marks.split_ref(area[0]), marks.split_ref(area[1])
-                out.append((r1, c1, r2, c2, area[0]))
-        except AttributeError:  # not a reference: nothing merged there
+            r1, c1, r2, c2 = parse_range(m.get("ref") or "")
+        except ValueError:  # not a reference: nothing merged there
             continue
+        out.append((r1, c1, r2, c2, ref_of(r1, c1)))
     return out
 
 
 def _anchor(merges, ref: str) -> str:
-    """A merged cell's marks live on its top-left cell."""
-    row, col = marks.split_ref(ref)
+    """The cell a finding's marks live on: its top-left cell when merged (ValueError when
+    ``ref`` is no cell reference)."""
+    row, col = parse_ref(ref)
     for r1, c1, r2, c2, top_left in merges:
         if r1 <= row <= r2 and c1 <= col <= c2:
             return top_left
-    return ref
+    return ref_of(row, col)
 
 
 def _line(f: Finding) -> str:
@@ -173,9 +173,8 @@ def _sheet(book: _Book, part: str, here: list[tuple[int, Finding]], dxf: dict) -
     merges = _merges(root) if here else []
     for i, f in here:
         try:
-            ref = _anchor(merges, str(f.cell).split(":")[0].replace("$", "").upper())
-            marks.split_ref(ref)
-        except AttributeError:  # not a cell reference
+            ref = _anchor(merges, str(f.cell))
+        except ValueError:  # not a cell reference
             continue
         groups.setdefault(ref, []).append(f)
         where[i] = (f.sheet, ref)
@@ -206,15 +205,16 @@ def _comments(book: _Book, part: str, root, rels: Rels, comment_parts: list[str]
             croot = comments.empty(book.main)
         for ref, group in groups.items():
             lines = [_line(f) for f in group]
-            if comments.add(croot, ref, lines):  # a new comment: it needs a shape
-                row, col = marks.split_ref(ref)
-                notes.append((row, col, comments.line_count(lines)))
+            if comments.add(croot, ref, lines):  # a new comment: it needs a shape (0-based place)
+                row, col = parse_ref(ref)
+                notes.append((row - 1, col - 1, comments.line_count(lines)))
     gone_cells = set()
     for ref in gone:
         try:
-            gone_cells.add(marks.split_ref(ref))
-        except AttributeError:
+            row, col = parse_ref(ref)
+        except ValueError:
             continue
+        gone_cells.add((row - 1, col - 1))
     vml_rid = marks.legacy_drawing(root)
     vml_part = rels.by_id(vml_rid) if vml_rid else None
     if croot is None:

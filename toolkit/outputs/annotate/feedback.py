@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+from toolkit.common.a1 import col_letter
 from toolkit.common.display import shown_name
 from toolkit.common.layout import FEEDBACK_SHEET
 from toolkit.formats.catalogue import ERROR, SEVERITY_ZH, rules
@@ -54,14 +55,6 @@ def title(rule_id: str) -> str:
     return r.title if r else ""
 
 
-def _col(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _cell(ref: str, value, style: int) -> str:
     if isinstance(value, bool) or value is None:
         value = "" if value is None else str(value).upper()
@@ -77,7 +70,7 @@ def sheet_xml(report: FileReport, where: dict[int, tuple[str, str]], st: dict[st
               main_ns: str, r_ns: str, todo: str) -> bytes:
     """The worksheet part.  ``where``: finding index -> (sheet, cell) actually marked;
     ``st``: style ids by role (see annotated.py)."""
-    last = _col(len(COLUMNS))
+    last = col_letter(len(COLUMNS))
     rows: list[str] = []
     merges = [f"A2:{last}2"]
     heights = {2: 36}
@@ -99,8 +92,8 @@ def sheet_xml(report: FileReport, where: dict[int, tuple[str, str]], st: dict[st
     for r, (label, value) in enumerate(info, start=3):
         row(r, [_cell(f"A{r}", label, st["bold"]), _cell(f"B{r}", value, st["left"])])
         merges.append(f"B{r}:{last}{r}")
-    marker = _col(len(COLUMNS) + 1)
-    row(HEADER_ROW, [_cell(f"{_col(c)}{HEADER_ROW}", h, st["header"]) for c, (h, _, _) in enumerate(COLUMNS, 1)]
+    marker = col_letter(len(COLUMNS) + 1)
+    row(HEADER_ROW, [_cell(f"{col_letter(c)}{HEADER_ROW}", h, st["header"]) for c, (h, _, _) in enumerate(COLUMNS, 1)]
         + [_cell(f"{marker}{HEADER_ROW}", RECORD_HEADER, 0)], 20)
     links = []
     for i, f in enumerate(report.findings):
@@ -118,7 +111,7 @@ def sheet_xml(report: FileReport, where: dict[int, tuple[str, str]], st: dict[st
                          f' tooltip="转到此格"/>')
         lines = max(math.ceil(len(str(v if v is not None else "")) / max(w / 1.9, 1))
                     for v, (_, w, wrapped) in zip(values, COLUMNS) if wrapped)
-        row(r, [_cell(f"{_col(c)}{r}", v, s) for c, (v, s) in enumerate(zip(values, styles), 1)],
+        row(r, [_cell(f"{col_letter(c)}{r}", v, s) for c, (v, s) in enumerate(zip(values, styles), 1)],
             max(1, lines) * 15 + 3)
     end = HEADER_ROW + max(len(report.findings), 1)
     if not report.findings:

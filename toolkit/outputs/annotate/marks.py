@@ -9,7 +9,6 @@ always true (``N("校验工具")=0``) and that survives any program's re-save.""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from lxml import etree
 
@@ -24,17 +23,6 @@ ORDER = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetDa
          "controls", "webPublishItems", "tableParts", "extLst")
 TAG = 'N("校验工具")=0'
 _NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-_REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
-
-
-@lru_cache(maxsize=8192)
-def split_ref(ref: str) -> tuple[int, int]:
-    """'J7' -> (6, 9): 0-based row and column."""
-    m = _REF.fullmatch(ref.upper())
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)) - 1, col - 1
 
 
 def cells(root, refs: set[str]) -> dict[str, etree._Element]:
