@@ -28,7 +28,7 @@ FEW = 20  # up to this many files, every finding is printed; beyond, a progress 
 
 
 def register(app: typer.Typer) -> None:
-    app.command("check", help="校验报送的工作簿，写出 findings.json、批注文件和 汇总.xlsx。")(check)
+    app.command("check", help="校验报送的工作簿和已公开的年报，写出 findings.json、批注文件和 汇总.xlsx。")(check)
     app.command("rules", help="列出全部校验规则（编号、严重程度、说明）。")(rules_command)
 
 

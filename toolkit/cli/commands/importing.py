@@ -12,7 +12,7 @@ from toolkit.common.oserrors import why
 def register(app) -> None:
     @app.command("import", help="导入已公开的年报（PDF、Word、网页、文本）：把其中的数字原样写入全国格式的报表工作簿。")
     def import_command(
-        source: Path = typer.Argument(..., help="已公开的年报，如 年报.pdf", show_default=False),
+        source: Path = typer.Argument(..., metavar="年报文件", help="已公开的年报，如 年报.pdf", show_default=False),
         output: Path = typer.Option(..., "-o", "--output", help="报表工作簿，如 年报.xlsx", show_default=False),
     ) -> None:
         from toolkit.checking.batch import check_files
