@@ -356,6 +356,12 @@ def detect_format(grids: Mapping[str, Grid], formats: Iterable[Format]
     return (best if best_fit >= DETECT_MIN else None), best_fit, fits
 
 
+def locate_each(grids: Mapping[str, Grid], formats: Iterable[Format]) -> dict[str, tuple[Located, float]]:
+    """Every format's placing and fit (format id -> (Located, fit)), for a caller that
+    chooses the format itself and keeps the placing (no second pass)."""
+    return {fmt.id: _locate(grids, fmt) for fmt in formats}
+
+
 def grids_from_book(book: Any, max_rows: int = 300, max_cols: int = 40,
                     skip: Iterable[str] = ()) -> dict[str, Grid]:
     """Every sheet of a Book that is not very hidden (the template's stamp) nor in skip."""

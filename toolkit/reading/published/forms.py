@@ -43,6 +43,8 @@ def form_of(path: Path) -> str | None:
     if head[:1024].lstrip().startswith(b"%PDF-") or b"%PDF-" in head[:1024]:
         return "pdf"
     if head.startswith(ZIP_MAGIC):
+        if b"xl/" in head and b"word/" not in head:
+            return None  # a workbook's parts show in its first local headers: no need to list the zip
         try:
             with zipfile.ZipFile(path) as z:
                 return "docx" if "word/document.xml" in z.namelist() else None

@@ -53,7 +53,7 @@ def read_document(doc: Document, result: ReadResult, expect: spec.Format | None 
     dg = to_grid(doc)
     grids = {SHEET: dg.grid}
     agency, year = title_of(doc)
-    fmt = _detect(grids, year)
+    fmt, located = _detect(grids, year)
     if fmt is None:
         raise Unreadable("P8", "没有格式原文的表格标签")
     result.format_id = fmt.id
@@ -63,7 +63,6 @@ def read_document(doc: Document, result: ReadResult, expect: spec.Format | None 
         result.findings.append(Finding.of("F9", detail=(
             f"本次要求{expect.document}格式，此报告是{fmt.document}格式")))
         result.checkable = False
-    located = locate.locate(grids, fmt)
     for note in located.notes:
         if "的标题“" not in note:  # a reworded part title is common and harmless
             result.findings.append(Finding.of("P3", detail=note))
@@ -90,14 +89,21 @@ def read_document(doc: Document, result: ReadResult, expect: spec.Format | None 
             f"年度为 {year} 年的报告应使用{spec.for_year(year).document}格式，此报告是{fmt.document}格式")))
 
 
-def _detect(grids, year: int | None) -> spec.Format | None:
-    best, best_fit, fits = locate.detect_format(grids, spec.formats().values())
-    if best is None or year is None or best.covers(year):
-        return best
-    for fmt in spec.formats().values():
-        if fmt.covers(year) and fits[fmt.id] >= max(locate.DETECT_MIN, best_fit - CLOSE_FIT):
-            return fmt
-    return best
+def _detect(grids, year: int | None):
+    """The format (by labels; the year in the title decides between formats that fit
+    almost as well) and its placing; (None, None) when no format fits."""
+    each = locate.locate_each(grids, spec.formats().values())
+    fits = {fid: fit for fid, (_loc, fit) in each.items()}
+    best = max(fits, key=lambda fid: fits[fid], default=None)  # ties: the first listed
+    if best is None or fits[best] < locate.DETECT_MIN:
+        return None, None
+    chosen = best
+    if year is not None and not spec.get(best).covers(year):
+        for fid, fit in fits.items():
+            if spec.get(fid).covers(year) and fit >= max(locate.DETECT_MIN, fits[best] - CLOSE_FIT):
+                chosen = fid
+                break
+    return spec.get(chosen), each[chosen][0]
 
 
 def _missing(fmt: spec.Format, result: ReadResult, located) -> None:
