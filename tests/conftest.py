@@ -38,16 +38,19 @@ def soffice_or_skip() -> str:
     return exe
 
 
-def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
-    """Convert ``src`` with a real headless LibreOffice (private profile, so parallel
-    runs do not collide); returns the converted file."""
+def soffice_convert(src: Path, fmt: str, outdir: Path, profile: Path | None = None) -> Path:
+    """Convert ``src`` with a real headless LibreOffice to ``fmt`` ("pdf", "xls",
+    "xlsx:Calc MS Excel 2007 XML" …) in ``outdir``; returns the converted file.  A private
+    profile (``profile``, else one beside ``outdir``), so parallel runs do not collide;
+    a profile shared by several conversions saves LibreOffice setting one up each time."""
     exe = soffice_or_skip()
     outdir.mkdir(parents=True, exist_ok=True)
-    profile = outdir.parent / f"lo-profile-{outdir.name}"
-    subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", fmt,
-                    "--outdir", str(outdir), str(src)], check=True, capture_output=True, timeout=180)
-    out = outdir / f"{src.stem}.{fmt}"
-    assert out.exists(), f"LibreOffice did not write {out}"
+    profile = profile or outdir.parent / f"lo-profile-{outdir.name}"
+    done = subprocess.run([exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                           "--nologo", "--nodefault", "--convert-to", fmt, "--outdir", str(outdir), str(src)],
+                          capture_output=True, text=True, timeout=180, check=False)
+    out = outdir / f"{src.stem}.{fmt.split(':')[0]}"
+    assert done.returncode == 0 and out.is_file(), (f"LibreOffice did not write {out}", done.stdout, done.stderr)
     return out
 
 

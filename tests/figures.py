@@ -5,17 +5,37 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from pathlib import Path
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
+from toolkit.formats import samples, spec
 from toolkit.formats.samples import consistent, solve, solved_keys, type_figures
 
-__all__ = ["consistent", "fill", "rewrite_zip", "sha256", "solve", "solved_keys"]
+__all__ = ["consistent", "fill", "filled_return", "rewrite_zip", "sha256", "solve", "solved_keys"]
 
 
 def fill(src: Path, values: dict[str, object], dest: Path | None = None, *, info: dict | None = None) -> Path:
     """Type ``values`` (figure key -> value as typed) into ``src`` (or a copy, ``dest``)."""
     return type_figures(src, values, dest, info=info)
+
+
+def filled_return(path: Path, changes: dict[str, object] | None = None, *, agency: str | None = None) -> Path:
+    """The locked 2021 template, filled with the seed report's figures as the agency typed
+    them (with ``changes``; ``agency`` instead of the seed's), saved by openpyxl as an
+    agency's spreadsheet program would."""
+    import openpyxl
+
+    from toolkit.template.writer import write_template
+
+    fmt = spec.get("gov-2021")
+    seed_agency, year = samples.seed_agency()
+    write_template(path, fmt, agency=agency or seed_agency, year=year)
+    wb = openpyxl.load_workbook(path)
+    for key, value in {**samples.seed_figures(), **(changes or {})}.items():
+        fig = fmt.figures[key]
+        wb[fig.sheet][fig.cell].value = value
+    wb.save(path)
+    return path
 
 
 def sha256(path: Path) -> str:

@@ -9,13 +9,13 @@ its own on 校验结果): the first line is MARK, then one line per finding."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from figures import filled_return, sha256
 from openpyxl.xml.functions import tostring
 
 from toolkit.formats import samples, spec
@@ -33,29 +33,10 @@ from toolkit.outputs.annotate import (
     annotate_all,
     annotated_name,
 )
-from toolkit.template.writer import write_template
 
 FMT = spec.get("gov-2021")
 FIG = FMT.figures
 OURS = {ERROR_COLOR, WARNING_COLOR}
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def filled_return(path: Path, changes: dict[str, object] | None = None) -> Path:
-    """The locked template, filled with the seed report's figures as the agency typed them
-    (with ``changes``), saved by openpyxl as an agency's spreadsheet program would."""
-    agency, year = samples.seed_agency()
-    write_template(path, FMT, agency=agency, year=year)
-    wb = openpyxl.load_workbook(path)
-    values = {**samples.seed_figures(), **(changes or {})}
-    for key, value in values.items():
-        fig = FIG[key]
-        wb[fig.sheet][fig.cell].value = value
-    wb.save(path)
-    return path
 
 
 def report_for(path: Path, findings: list[Finding]) -> FileReport:

@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 from conftest import soffice_convert
+from figures import rewrite_zip
 
 from toolkit.common.a1 import parse_ref
 from toolkit.workbook import ooxml
@@ -22,15 +23,6 @@ from toolkit.workbook.ooxml import is_date_format, parse_name_target
 
 # Every test here runs on both reading paths (conftest.reading).
 pytestmark = pytest.mark.usefixtures("reading")
-
-
-def patch_member(path: Path, member: str, fn) -> None:
-    """Rewrite one member of a zip (e.g. to add what a writer has no call for)."""
-    with zipfile.ZipFile(path) as src:
-        items = [(i, src.read(i)) for i in src.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info, data in items:
-            dst.writestr(info, fn(data) if info.filename == member else data)
 
 
 # ------------------------------------------------------------------ xlsxwriter
@@ -76,8 +68,8 @@ def build_xlsxwriter(path: Path) -> Path:
     wb.set_custom_property("disclosure.format", "gov-2021")
     wb.set_custom_property("disclosure.year", 2023)
     wb.close()
-    patch_member(path, "xl/workbook.xml",
-                 lambda x: x.replace(b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>'))
+    rewrite_zip(path, {"xl/workbook.xml":
+                       lambda x: x.replace(b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>')})
     return path
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandera.pandas as pa
 import pytest
-from figures import consistent, fill, solve
+from figures import consistent, fill, rewrite_zip, solve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -276,19 +276,16 @@ def test_outdir_may_be_the_returns_folder(template_2021, tmp_path, base_figures)
 
 @pytest.mark.parametrize("stored", ["NaN", "INF"])
 def test_a_stored_nan_or_infinity_is_no_figure(blank_return, tmp_path, base_figures, stored):
-    import zipfile
-
     fill(blank_return, base_figures)
-    patched = tmp_path / "patched.xlsx"
-    with zipfile.ZipFile(blank_return) as src, zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename == "xl/worksheets/sheet3.xml":  # 三、依申请公开
-                head, rest = data.split(b'<c r="D7"', 1)
-                cell, tail = rest.split(b"</c>", 1)
-                value = cell.split(b"<v>")[0] + b"<v>" + stored.encode() + b"</v>"
-                data = head + b'<c r="D7"' + value + b"</c>" + tail
-            dst.writestr(item, data)
+
+    def store(data: bytes) -> bytes:
+        head, rest = data.split(b'<c r="D7"', 1)
+        cell, tail = rest.split(b"</c>", 1)
+        value = cell.split(b"<v>")[0] + b"<v>" + stored.encode() + b"</v>"
+        return head + b'<c r="D7"' + value + b"</c>" + tail
+
+    patched = rewrite_zip(blank_return, {"xl/worksheets/sheet3.xml": store},  # 三、依申请公开
+                          tmp_path / "patched.xlsx")
     report = run_one(patched, tmp_path)
     assert flagged(report) == [(P3, "D7", "R6.formula_error", "error")]
     json.dumps(report.to_json(), allow_nan=False)  # findings.json stays valid JSON

@@ -8,7 +8,6 @@ batch and must still pass."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import random
 import shutil
@@ -18,7 +17,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from figures import consistent, fill
+from figures import consistent, fill, sha256
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -51,10 +50,6 @@ def seeds(tmp_path_factory) -> dict[str, Path]:
     return out
 
 
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _has_cjk(text: str) -> bool:
     return any(unicodedata.name(ch, "").startswith("CJK UNIFIED") for ch in text)
 
@@ -64,12 +59,12 @@ def check_batch(folder: Path, seeds: dict[str, Path], *, out: Path | None = None
     properties every run must have."""
     good = shutil.copy(seeds["good"], folder / "good.xlsx")
     paths = sorted(p for p in folder.iterdir() if p.is_file())
-    before = {p: sha(p) for p in paths}
+    before = {p: sha256(p) for p in paths}
     if out is None:
         reports = check.read_reports([folder], workers=1)
     else:
         reports = check.run([folder], out, workers=1).reports
-    assert {p: sha(p) for p in paths} == before
+    assert {p: sha256(p) for p in paths} == before
     assert sorted(Path(r.path) for r in reports) == paths
     catalogue = rules()
     for r in reports:

@@ -3,7 +3,6 @@ a 中文 detail naming the problem), nothing else is ever raised, inputs stay un
 
 from __future__ import annotations
 
-import hashlib
 import io
 import struct
 import zipfile
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 from conftest import soffice_convert
+from figures import rewrite_zip, sha256
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -94,15 +94,6 @@ def set_declared_size(path: Path, member: str, size: int) -> None:
             struct.pack_into("<I", data, local + 22, size)
             break
     path.write_bytes(bytes(data))
-
-
-def replace_member(path: Path, member: str, content: bytes) -> Path:
-    with zipfile.ZipFile(path) as src:
-        items = [(i.filename, src.read(i)) for i in src.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name, data in items:
-            dst.writestr(name, content if name == member else data)
-    return path
 
 
 def ole2(streams: dict[str, bytes]) -> bytes:
@@ -311,14 +302,14 @@ def test_bomb_with_huge_declared_size_refused_before_inflating(tmp_path, monkeyp
 
 def test_bomb_with_huge_ratio_refused_before_inflating(tmp_path, reading):
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData/>'.encode() + b" " * 60_000_000 + b"</worksheet>"
-    p = replace_member(good_xlsx(tmp_path / "比例炸弹.xlsx"), "xl/worksheets/sheet1.xml", sheet)
+    p = rewrite_zip(good_xlsx(tmp_path / "比例炸弹.xlsx"), {"xl/worksheets/sheet1.xml": sheet})
     err = verdict(p, reading)
     assert err.code == "F6" and "压缩比" in err.detail and "100:1" in err.detail
 
 
 def test_bomb_with_lying_small_declared_size_caught_while_inflating(tmp_path, reading):
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData/>'.encode() + b" " * 30_000_000 + b"</worksheet>"
-    p = replace_member(good_xlsx(tmp_path / "说谎.xlsx"), "xl/worksheets/sheet1.xml", sheet)
+    p = rewrite_zip(good_xlsx(tmp_path / "说谎.xlsx"), {"xl/worksheets/sheet1.xml": sheet})
     set_declared_size(p, "xl/worksheets/sheet1.xml", 1000)
     err = verdict(p, reading)
     assert err.code == "F6" and "实际大小超过" in err.detail and "1,000 字节" in err.detail
@@ -376,7 +367,7 @@ LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
 
 def test_billion_laughs_in_shared_strings(tmp_path, reading):
     sst = LAUGHS + f']><sst xmlns="{MAIN}"><si><t>&lol9;</t></si></sst>'.encode()
-    p = replace_member(good_xlsx(tmp_path / "笑.xlsx"), "xl/sharedStrings.xml", sst)
+    p = rewrite_zip(good_xlsx(tmp_path / "笑.xlsx"), {"xl/sharedStrings.xml": sst})
     with open_book(p, reading) as book, pytest.raises(Unreadable) as err:
         book.read_cells("表", ["A1"])
     assert err.value.code == "F7" and "xl/sharedStrings.xml" in err.value.detail and "实体" in err.value.detail
@@ -384,7 +375,7 @@ def test_billion_laughs_in_shared_strings(tmp_path, reading):
 
 def test_billion_laughs_in_sheet(tmp_path, reading):
     sheet = LAUGHS + f']><worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>'.encode()
-    p = replace_member(good_xlsx(tmp_path / "笑.xlsx"), "xl/worksheets/sheet1.xml", sheet)
+    p = rewrite_zip(good_xlsx(tmp_path / "笑.xlsx"), {"xl/worksheets/sheet1.xml": sheet})
     with open_book(p, reading) as book:
         for call in (lambda: book.read_cells("表", ["A1"]), lambda: book.merged_ranges("表")):
             with pytest.raises(Unreadable) as err:
@@ -395,14 +386,14 @@ def test_billion_laughs_in_sheet(tmp_path, reading):
 def test_external_entity_in_workbook(tmp_path, reading):
     wb = (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
           + f'<workbook xmlns="{MAIN}"><sheets><sheet name="&x;" sheetId="1"/></sheets></workbook>'.encode())
-    p = replace_member(good_xlsx(tmp_path / "外部实体.xlsx"), "xl/workbook.xml", wb)
+    p = rewrite_zip(good_xlsx(tmp_path / "外部实体.xlsx"), {"xl/workbook.xml": wb})
     err = verdict(p, reading)
     assert err.code == "F7" and "xl/workbook.xml" in err.detail
 
 
 def test_undeclared_entity_is_corrupt_not_expanded(tmp_path, reading):
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&x;</t></is></c></row></sheetData></worksheet>'.encode()
-    p = replace_member(good_xlsx(tmp_path / "未声明.xlsx"), "xl/worksheets/sheet1.xml", sheet)
+    p = rewrite_zip(good_xlsx(tmp_path / "未声明.xlsx"), {"xl/worksheets/sheet1.xml": sheet})
     err = verdict(p, reading)
     assert err.code == "F3" and "XML" in err.detail
 
@@ -444,15 +435,15 @@ def test_batch_gives_every_file_a_verdict_and_changes_none(tmp_path, reading):
         "csv.xlsx": ("F2", put(b"a,b\n1,2\n")),
         "enc.xlsx": ("F4", put(ole2({"EncryptionInfo": b"", "EncryptedPackage": b""}))),
         "doc.xls": ("F5", put(ole2({"WordDocument": b""}))),
-        "laughs.xlsx": ("F7", lambda p: replace_member(good_xlsx(p), "xl/sharedStrings.xml",
-                                                       LAUGHS + b"]><sst><si><t>&lol9;</t></si></sst>")),
+        "laughs.xlsx": ("F7", lambda p: rewrite_zip(good_xlsx(p), {"xl/sharedStrings.xml":
+                                                       LAUGHS + b"]><sst><si><t>&lol9;</t></si></sst>"})),
         "good2.xlsx": ("ok", good_xlsx),
     }
     paths = {name: make(tmp_path / name) for name, (_, make) in corpus.items()}
-    before = {name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in paths.items()}
+    before = {name: sha256(p) for name, p in paths.items()}
     results = {name: read_everything(p, reading) for name, p in paths.items()}
     assert results == {name: expected for name, (expected, _) in corpus.items()}
-    assert {name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in paths.items()} == before
+    assert {name: sha256(p) for name, p in paths.items()} == before
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

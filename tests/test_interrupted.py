@@ -4,7 +4,6 @@ same OUTDIR produces complete, correct outputs."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -15,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from figures import consistent, fill
+from figures import consistent, fill, sha256
 from typer.testing import CliRunner
 
 from toolkit.cli import app
@@ -26,10 +25,6 @@ from toolkit.template.writer import write_template
 FMT = spec.get("gov-2021")
 N_FILES = 40
 WRONG_KEY = "p3.open.total"  # half the returns have this row total off by one (R3)
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def partials(folder: Path) -> list[Path]:
@@ -94,7 +89,7 @@ def _stale_findings(out: Path) -> None:
 
 def test_killed_batch_leaves_nothing_trusted_and_a_rerun_completes(inbox, tmp_path):
     inputs = sorted(inbox.iterdir())
-    before = {p: sha(p) for p in inputs}
+    before = {p: sha256(p) for p in inputs}
     out = tmp_path / "校验结果"
     _stale_findings(out)
 
@@ -104,7 +99,7 @@ def test_killed_batch_leaves_nothing_trusted_and_a_rerun_completes(inbox, tmp_pa
 
     # Nothing a reader of OUTDIR trusts: no findings.json (the stale one was removed first).
     assert not (out / check.FINDINGS_JSON).exists()
-    assert {p: sha(p) for p in inputs} == before
+    assert {p: sha256(p) for p in inputs} == before
     assert sorted(inbox.iterdir()) == inputs  # nothing added beside the returns either
 
     # `disclosure mail` refuses the half-written OUTDIR, in 中文, naming the missing file.
@@ -126,7 +121,7 @@ def test_killed_batch_leaves_nothing_trusted_and_a_rerun_completes(inbox, tmp_pa
     left = partials(out)
 
     batch = check.run([inbox], out, workers=2)
-    assert {p: sha(p) for p in inputs} == before
+    assert {p: sha256(p) for p in inputs} == before
     data = json.loads((out / check.FINDINGS_JSON).read_text(encoding="utf-8"))
     files = {Path(f["path"]).name: f for f in data["files"]}
     assert sorted(files) == [p.name for p in inputs]

@@ -4,12 +4,10 @@ fills it in LibreOffice or a WPS that behaves alike)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import soffice_convert, soffice_or_skip
 from openpyxl import load_workbook
 
 from toolkit.formats import spec
@@ -18,34 +16,18 @@ from toolkit.template import writer as template
 pytestmark = pytest.mark.libreoffice
 
 FMT = spec.get("gov-2021")
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
 def soffice() -> str:
-    if SOFFICE is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI 环境中找不到 soffice：请安装 libreoffice-calc（.ci/run 会用 apt-get 安装）")
-        pytest.skip("没有安装 LibreOffice（soffice）")
-    return SOFFICE
+    return soffice_or_skip()
 
 
 @pytest.fixture(scope="module")
-def profile(tmp_path_factory) -> str:
+def profile(tmp_path_factory) -> Path:
     # A private user profile per run, so parallel runs (and a desktop LibreOffice) do not
     # fight over the same lock file.
-    return (tmp_path_factory.mktemp("lo-profile")).as_uri()
-
-
-def convert(soffice: str, profile: str, src: Path, target: str, outdir: Path) -> Path:
-    outdir.mkdir(parents=True, exist_ok=True)
-    cmd = [soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--nologo",
-           "--nodefault", "--convert-to", target, "--outdir", str(outdir), str(src)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
-    out = outdir / (src.stem + "." + target.split(":")[0])
-    assert done.returncode == 0 and out.is_file(), (done.returncode, done.stdout, done.stderr)
-    return out
+    return tmp_path_factory.mktemp("lo-profile")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +38,7 @@ def template_path(tmp_path_factory) -> Path:
 
 
 def test_converts_to_pdf_one_page_per_visible_sheet(soffice, profile, template_path, tmp_path):
-    pdf = convert(soffice, profile, template_path, "pdf", tmp_path / "pdf")
+    pdf = soffice_convert(template_path, "pdf", tmp_path / "pdf", profile)
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     pages = data.count(b"/Type /Page") - data.count(b"/Type /Pages")
@@ -67,7 +49,7 @@ def test_converts_to_pdf_one_page_per_visible_sheet(soffice, profile, template_p
 
 
 def test_resaved_as_xlsx_keeps_names_and_protection(soffice, profile, template_path, tmp_path):
-    resaved = convert(soffice, profile, template_path, "xlsx:Calc MS Excel 2007 XML", tmp_path / "xlsx")
+    resaved = soffice_convert(template_path, "xlsx:Calc MS Excel 2007 XML", tmp_path / "xlsx", profile)
     wb = load_workbook(resaved)
     names = {n: list(dn.destinations) for n, dn in wb.defined_names.items()}
     for fig in FMT.figures.values():

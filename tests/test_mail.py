@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from figures import sha256
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
 from typer.testing import CliRunner
@@ -226,7 +227,7 @@ def test_distribute_sends_each_agency_its_own_template(server, templates):
     assert [o.agency for o in run.no_address] == [DING]
     assert [(o.agency, o.result) for o in run.outcomes if o.result == "unmatched"] == [("示例市庚局", "unmatched")]
     lines = "\n".join(run.lines_zh())
-    assert f"没有电子邮箱" in lines and DING in lines and "示例市庚局" in lines
+    assert "没有电子邮箱" in lines and DING in lines and "示例市庚局" in lines
     assert run.exit_code == 0
 
     # A rerun sends nothing, even when the batch was regenerated (new bytes, same stamp).
@@ -285,17 +286,12 @@ def test_feedback_one_message_per_agency_with_findings(server, outdir):
     log = [json.loads(line) for line in (outdir / LOG_NAME).read_text(encoding="utf-8").splitlines()]
     assert [(e["agency"], e["kind"], e["result"]) for e in log] == [
         (JIA, "feedback", "sent"), (YI, "feedback", "sent"), (BING, "feedback", "sent")]
-    assert log[0]["sha256"] == part_sha(outdir / "annotated" / f"{JIA}_校验意见.xlsx")
+    assert log[0]["sha256"] == sha256(outdir / "annotated" / f"{JIA}_校验意见.xlsx")
     assert log[0]["message_id"] == jia["message-id"] and log[0]["address"] == ADDR[JIA]
 
     # A rerun sends nothing.
     again = send_feedback(outdir, roster_entries(), plain(server.port), today=TODAY)
     assert len(server.messages) == 3 and again.sent == [] and len(again.skipped) == 3
-
-
-def part_sha(path: Path) -> str:
-    import hashlib
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_attachment_name_headers_for_every_kind_of_client(server, outdir):

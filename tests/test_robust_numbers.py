@@ -5,14 +5,13 @@ text stay exact through the sums, the summary and the roll-up."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import shutil
 from pathlib import Path
 
 import pytest
-from figures import consistent, fill, solve
+from figures import consistent, fill, sha256, solve
 from openpyxl import load_workbook
 
 from toolkit.formats import spec
@@ -22,10 +21,6 @@ from toolkit.template.writer import write_template
 
 FMT = spec.get("gov-2021")
 HUGE = 2**53 + 1  # a double holds 2**53 and 2**53 + 2, not this
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def exact_figures(seed: int) -> dict[str, object]:
@@ -68,10 +63,10 @@ def batch_dir(tmp_path) -> Path:
 
 def test_figures_beyond_any_bound_are_classified_and_exact_ones_kept(batch_dir, tmp_path):
     inputs = sorted(batch_dir.iterdir())
-    before = {p: sha(p) for p in inputs}
+    before = {p: sha256(p) for p in inputs}
     out = tmp_path / "out"
     batch = check.run([batch_dir], out, workers=1)
-    assert {p: sha(p) for p in inputs} == before
+    assert {p: sha256(p) for p in inputs} == before
     by_name = {Path(r.path).name: r for r in batch.reports}
     assert {n: r.status for n, r in by_name.items()} == {
         "good.xlsx": "pass", "exact.xlsx": "pass", "digits400.xlsx": "fail", "e308.xlsx": "fail",

@@ -6,7 +6,6 @@ file gets its verdict, every output is written, nothing reaches the terminal raw
 from __future__ import annotations
 
 import email
-import hashlib
 import json
 import os
 import random
@@ -15,7 +14,7 @@ import sys
 from email import policy
 from pathlib import Path
 
-from figures import consistent, fill
+from figures import consistent, fill, sha256
 from openpyxl import load_workbook
 
 from toolkit.common.display import shown, shown_name
@@ -33,10 +32,6 @@ MARKUP_AGENCIES = ("乙局[/b]", "[bold red]丙局[/]", "戊局[link=http://x]")
 def disclosure(*args, cwd=None):
     return subprocess.run([sys.executable, "-c", "from toolkit.cli import main; main()", *map(os.fsencode, args)],
                           capture_output=True, cwd=cwd, timeout=300)
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def make(folder: Path, name: str, agency: str, **typed) -> Path:
@@ -62,7 +57,7 @@ def test_strange_names_and_markup_in_one_batch(tmp_path):
     make(returns, ESC_NAMES[0], MARKUP_AGENCIES[2])
     make(returns, ESC_NAMES[1], "己局", **{"p2.rules.repealed": "\x9b2J"})
     inputs = sorted(returns.iterdir())
-    before = {p: sha(p) for p in inputs}
+    before = {p: sha256(p) for p in inputs}
 
     out = tmp_path / "out"
     result = disclosure("check", returns, "-o", out)
@@ -73,7 +68,7 @@ def test_strange_names_and_markup_in_one_batch(tmp_path):
     assert "共 5 个文件：通过 2，需修改 3，无法读取 0" in stdout
     for text in ("乙局报表.xlsx", "乙局[/b]", "[bold red]丙局[/]", "见附件[/]", "[bold]3[/bold]", "\ufffd"):
         assert text in stdout, text
-    assert {p: sha(p) for p in inputs} == before
+    assert {p: sha256(p) for p in inputs} == before
 
     data = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     by_path = {f["path"]: f for f in data["files"]}
@@ -97,4 +92,4 @@ def test_strange_names_and_markup_in_one_batch(tmp_path):
     bodies = [email.message_from_bytes(p.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
               for p in drafts]
     assert any("乙局报表.xlsx" in b for b in bodies)
-    assert {p: sha(p) for p in inputs} == before
+    assert {p: sha256(p) for p in inputs} == before

@@ -3,24 +3,22 @@ the summary converted to PDF by a real headless LibreOffice."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 from urllib.parse import unquote
 
 import openpyxl
 import pytest
+from conftest import soffice_convert
+from figures import filled_return, sha256
 
-from toolkit.formats import samples, spec
+from toolkit.formats import spec
 from toolkit.formats.findings import FileReport, Finding
 from toolkit.outputs.annotate import annotate, annotate_all
 from toolkit.outputs.coverage import coverage
 from toolkit.outputs.summary import SUMMARY_NAME, write_summary
 from toolkit.reading.roster import RosterEntry
-from toolkit.template.writer import write_template
 
 FMT = spec.get("gov-2021")
 FIG = FMT.figures
@@ -34,21 +32,12 @@ def figures(received: float) -> dict[str, float]:
     return values
 
 
-def filled(path: Path, agency: str) -> Path:
-    write_template(path, FMT, agency=agency, year=2023)
-    wb = openpyxl.load_workbook(path)
-    for key, value in samples.seed_figures().items():
-        wb[FIG[key].sheet][FIG[key].cell].value = value
-    wb.save(path)
-    return path
-
-
 @pytest.fixture()
 def batch(tmp_path):
     """Three returns as check would report them: one clean, one with mistakes (agency name
     that looks like a formula), one unreadable."""
-    ok = filled(tmp_path / "in" / "甲局.xlsx", "甲局")
-    bad = filled(tmp_path / "in" / "乙局.xlsx", EVIL)
+    ok = filled_return(tmp_path / "in" / "甲局.xlsx", agency="甲局")
+    bad = filled_return(tmp_path / "in" / "乙局.xlsx", agency=EVIL)
     broken = tmp_path / "in" / "丙局.xlsx"
     broken.write_bytes(b"")
     findings = [
@@ -218,18 +207,18 @@ def test_check_batch_with_roster_keeps_inputs(tmp_path):
     from toolkit.reading.roster import write_sample_roster
 
     src = tmp_path / "returns"
-    good = filled(src / "甲局.xlsx", "樟树市甲局")
-    bad = filled(src / "乙局.xlsx", "樟树市乙局")
+    good = filled_return(src / "甲局.xlsx", agency="樟树市甲局")
+    bad = filled_return(src / "乙局.xlsx", agency="樟树市乙局")
     wb = openpyxl.load_workbook(bad)
     wb[FIG["p3.received.natural"].sheet][FIG["p3.received.natural"].cell].value = 3
     wb.save(bad)
     roster = write_sample_roster(tmp_path / "单位名单.xlsx",
                                  [RosterEntry("樟树市甲局"), RosterEntry("樟树市乙局"), RosterEntry("樟树市丙局")])
     inputs = [good, bad, roster]
-    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs}
+    before = {p: sha256(p) for p in inputs}
     out = tmp_path / "out"
     batch = check.run([src], out, roster=roster)
-    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs} == before
+    assert {p: sha256(p) for p in inputs} == before
     assert [a.name for a in batch.coverage.missing] == ["樟树市丙局"]
     wb = openpyxl.load_workbook(out / SUMMARY_NAME)
     assert wb.sheetnames == ["汇总", "主要数字", "图表", "报送情况"]
@@ -239,37 +228,17 @@ def test_check_batch_with_roster_keeps_inputs(tmp_path):
     # Running again into the same OUTDIR replaces, and the inputs are still untouched.
     check.run([src], out, roster=roster)
     assert sorted(p.name for p in (out / "annotated").iterdir()) == ["乙局_校验意见.xlsx"]
-    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs} == before
+    assert {p: sha256(p) for p in inputs} == before
 
 
 # ------------------------------------------------------------------ LibreOffice
 
 
-def _soffice() -> str | None:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found is None and os.environ.get("CI"):
-        pytest.fail("CI 环境中找不到 LibreOffice（soffice），无法做 PDF 转换测试")
-    if found is None:
-        pytest.skip("没有安装 LibreOffice（soffice）")
-    return found
-
-
 @pytest.mark.libreoffice
 def test_libreoffice_renders_annotated_copy_and_summary(batch, tmp_path):
-    soffice = _soffice()
     out = tmp_path / "out"
     copy = annotate(batch[1], out / "annotated")
     summary = write_summary(batch, out, annotated={batch[1].path: copy})
-    pdfs = tmp_path / "pdf"
-    profile = f"file:///tmp/lo-annot-{os.getpid()}"
-    try:
-        for src in (copy, summary):
-            subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                            "--convert-to", "pdf", "--outdir", str(pdfs), str(src)],
-                           check=True, timeout=180, capture_output=True)
-            pdf = pdfs / (src.stem + ".pdf")
-            assert pdf.is_file(), f"LibreOffice 没有生成 {pdf.name}"
-            data = pdf.read_bytes()
-            assert data.startswith(b"%PDF") and len(data) > 2000
-    finally:
-        shutil.rmtree(f"/tmp/lo-annot-{os.getpid()}", ignore_errors=True)
+    for src in (copy, summary):
+        data = soffice_convert(src, "pdf", tmp_path / "pdf", tmp_path / "lo-profile").read_bytes()
+        assert data.startswith(b"%PDF") and len(data) > 2000

@@ -7,19 +7,17 @@ gets its exact verdict and cells, the good ones still pass, and no input is chan
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import random
 import re
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import soffice_or_skip
-from figures import consistent, fill, solve
+from conftest import soffice_convert
+from figures import consistent, fill, sha256, solve
 from openpyxl import load_workbook
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
@@ -131,10 +129,6 @@ def shifted(key: str, *, rows: int = 0, cols: int = 0, fmt: spec.Format = FMT) -
 # ------------------------------------------------------------------ the batch around each case
 
 
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def figures_a() -> dict[str, float]:
     return consistent(FMT, random.Random(5))
@@ -158,10 +152,10 @@ def run_batch(tmp_path: Path, good: list[Path], *files: Path, **kw) -> dict[str,
     inbox = tmp_path / "报送"
     inbox.mkdir(exist_ok=True)
     paths = [shutil.copy(p, inbox / p.name) for p in (*good, *files)]
-    before = {p: sha(p) for p in paths}
+    before = {p: sha256(p) for p in paths}
     out = tmp_path / "校验结果"
     batch = check.run([inbox], out, **kw)
-    assert {p: sha(p) for p in paths} == before
+    assert {p: sha256(p) for p in paths} == before
     reports = {Path(r.path).name: r for r in batch.reports}
     assert sorted(reports) == sorted(p.name for p in paths)
     for g in good:
@@ -493,19 +487,6 @@ def test_xlsm_figures_read_macros_never_touched(blank_return, tmp_path, good_ret
 # ------------------------------------------------------------------ formulas
 
 
-def _soffice_resave(src: Path, outdir: Path, profile: Path) -> Path:
-    """Open and re-save in a real LibreOffice: formulas get their cached results."""
-    exe = soffice_or_skip()
-    outdir.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", "--nologo",
-         "--nodefault", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(outdir), str(src)],
-        capture_output=True, text=True, timeout=180)
-    out = outdir / src.name
-    assert done.returncode == 0 and out.is_file(), (done.stdout, done.stderr)
-    return out
-
-
 def test_formulas_with_and_without_cached_values(template_2021, tmp_path, good_returns, figures_a):
     """=2+3 and =SUM(…) in figure cells.  Saved by LibreOffice (results cached): the
     cached numbers are the figures.  Saved by a program that does not calculate
@@ -518,8 +499,9 @@ def test_formulas_with_and_without_cached_values(template_2021, tmp_path, good_r
     src = tmp_path / "src"
     src.mkdir()
     no_cache = fill(shutil.copy(template_2021, src / "公式未计算.xlsx"), typed)
-    cached = _soffice_resave(fill(shutil.copy(template_2021, src / "formula.xlsx"), typed),
-                             tmp_path / "lo", tmp_path / "lo-profile")
+    # Re-saved by a real LibreOffice: formulas get their cached results.
+    cached = soffice_convert(fill(shutil.copy(template_2021, src / "formula.xlsx"), typed),
+                             "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo", tmp_path / "lo-profile")
     cached = cached.rename(cached.with_name("公式已计算.xlsx"))
     reports = run_batch(tmp_path, good_returns, no_cache, cached)
 
