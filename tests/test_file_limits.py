@@ -208,3 +208,19 @@ def test_total_of_members_is_limited(good_return, tmp_path):
         vet(path, Limits(max_uncompressed_mb=3))
     assert err.value.code == "F6" and err.value.detail.startswith("压缩包内各文件解压后共 3.")
     assert vet(path, Limits(max_uncompressed_mb=4)) == "xlsx"
+
+
+def test_published_docx_is_vetted_before_python_docx(tmp_path):
+    """A published report in Word is read by python-docx, which inflates every part: a
+    .docx carrying a 400 MB part is F6 before it is opened (the good one reads)."""
+    import random
+
+    from published_docs import as_docx
+
+    from toolkit.reading.published.read import read_published
+
+    good = as_docx(FMT, consistent(FMT, random.Random(5)), tmp_path / "年报.docx")
+    assert read_published(good).unreadable is None
+    bad = rewrite_zip(good, {"word/theme/theme1.xml": _theme_400mb()}, tmp_path / "炸弹.docx")
+    result = read_published(bad)
+    assert result.unreadable.rule == "F6" and "word/theme/theme1.xml 解压后为 400.0 MB" in result.unreadable.message

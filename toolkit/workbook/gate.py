@@ -19,7 +19,9 @@ Every breach is F6 with a 中文 detail naming the part, the value found and the
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 from zipfile import ZipInfo
 
 from toolkit.workbook.limits import MB, Limits, Unreadable, fmt_mb, fmt_number
@@ -41,6 +43,19 @@ def vet_members(infos: Iterable[ZipInfo], limits: Limits) -> None:
     if total > most:
         raise Unreadable("F6", f"压缩包内各文件解压后共 {fmt_mb(total)}，超过上限 "
                                f"{fmt_number(limits.max_uncompressed_mb)} MB")
+
+
+def vet_zip(path: Path, limits: Limits) -> None:
+    """Any other zip package read by a library that inflates every part (python-docx for a
+    published .docx): its entries and members within the limits (F6), or F3."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise Unreadable("F3", "压缩包已损坏或不完整") from exc
+    if len(infos) > limits.max_zip_entries:
+        raise Unreadable("F6", f"压缩包内有 {len(infos):,} 个文件，超过上限 {limits.max_zip_entries:,} 个")
+    vet_members(infos, limits)
 
 
 def vet_sheets(part_sizes: list[int], limits: Limits) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from toolkit.formats import spec
 from toolkit.reading.locate import normalize_label
-
+from toolkit.workbook.gate import vet_zip
 from toolkit.workbook.limits import Limits, Unreadable, fmt_mb, fmt_number
 from toolkit.workbook.sniff import HEAD, OLE2_MAGIC, ZIP_MAGIC, _decode
 
@@ -110,6 +110,7 @@ def load(path: Path, limits: Limits):
     if form == "docx":
         from toolkit.reading.published.docx import read_docx
 
+        vet_zip(path, limits)  # python-docx inflates every part: the whole file first
         return read_docx(path)
     if form in ("html", "mht"):
         from toolkit.reading.published.html import read_html

@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-
+from toolkit.common.a1 import parse_ref
 from toolkit.formats import spec
 from toolkit.formats.findings import Finding
 from toolkit.reading import locate
+from toolkit.reading.agency_block import parse_year
 from toolkit.reading.published import wording
 from toolkit.reading.published.document import SHEET, Document, to_grid
-from toolkit.reading.agency_block import parse_year
 from toolkit.reading.reader import ReadResult, sha256_of
 from toolkit.reading.values import Value, classify_text
 from toolkit.workbook.limits import Limits, Unreadable
@@ -67,8 +66,7 @@ def read_document(doc: Document, result: ReadResult, expect: spec.Format | None 
         if "的标题“" not in note:  # a reworded part title is common and harmless
             result.findings.append(Finding.of("P3", detail=note))
     for key, (_sheet, ref) in located.cells.items():
-        col, row = coordinate_from_string(ref)
-        at = (row, column_index_from_string(col))
+        at = parse_ref(ref)
         figure = fmt.figures[key]
         text = dg.grid.texts.get(at)
         result.values[key] = classify_text(text, figure.kind) if text is not None else Value(

@@ -17,6 +17,7 @@ from functools import cache
 
 import yaml
 
+from toolkit.common.a1 import parse_ref
 from toolkit.formats import spec
 from toolkit.formats.findings import Finding
 from toolkit.reading.locate import normalize_label
@@ -80,12 +81,10 @@ def legacy_rows(dg: DocGrid, fmt: spec.Format, result, located) -> None:
 
 def _columns(fmt: spec.Format, part: spec.Part, located) -> dict[str, int]:
     """Column key -> grid column, from the figures of the part that were located."""
-    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-
     out: dict[str, int] = {}
     for f in fmt.part_figures(part.key):
         if f.key in located.cells and f.column not in out:
-            out[f.column] = column_index_from_string(coordinate_from_string(located.cells[f.key][1])[0])
+            out[f.column] = parse_ref(located.cells[f.key][1])[1]
     return out
 
 
