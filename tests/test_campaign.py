@@ -35,6 +35,14 @@ def test_two_rounds_collect_check_mail_status(imap, server, tmp_path):  # noqa: 
     smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", server.port, "--smtp-security", "plain",
             "--from", "office@example.cn", "--sender-name", "示例市政务公开办"]
 
+    # The templates went out first (the deadline is recorded with them).
+    code, out = run_cli("template", "--roster", roster, "-o", tmp_path / "模板", "--year", "2025")
+    assert code == 0, out
+    code, out = run_cli("distribute", tmp_path / "模板", "--roster", roster, "--deadline", "2026-01-31",
+                        "--ledger", db, *smtp)
+    assert code == 0 and sorted(server.recipients()) == sorted(ADDR.values()), out
+    server.messages.clear()
+
     code, out = run_cli("collect", "-o", returns, "--roster", roster, "--ledger", db, env=env)
     assert code == 0, out
     code, out = run_cli("check", returns, "-o", tmp_path / "第1轮", "--roster", roster, "--ledger", db)
@@ -56,7 +64,7 @@ def test_two_rounds_collect_check_mail_status(imap, server, tmp_path):  # noqa: 
     # and still fails, so check's exit code stays 1 as for any batch with a failing file.
     assert code == 1 and "示例市甲局：2 个文件，采用 " in out, out
 
-    code, out = run_cli("status", "--ledger", db, "--deadline", "2026-01-31")
+    code, out = run_cli("status", "--ledger", db)  # the deadline distribute recorded
     assert code == 0, out
     assert all(cell_len(line) <= 80 for line in out.splitlines()), out
     left = (date(2026, 1, 31) - date.today()).days
@@ -70,6 +78,7 @@ def test_two_rounds_collect_check_mail_status(imap, server, tmp_path):  # noqa: 
     jia = state.agencies[0]
     assert [(r.number, r.status, r.errors) for r in jia.rounds] == [(1, "fail", 1), (2, "pass", 0)]
     assert jia.rounds[0].feedback_result == "sent" and jia.rounds[1].feedback_at is None
+    assert all(a.template_result == "sent" for a in state.agencies)
     assert [name for _t, name in jia.received] == [f"{JIA}_20260105-093000_甲局2025年报表.xlsx",
                                                    f"{JIA}_20260107-160000_甲局2025年报表（修改后）.xlsx"]
     assert jia.used == f"{JIA}_20260107-160000_甲局2025年报表（修改后）.xlsx" and jia.outstanding == "已通过"
@@ -89,3 +98,4 @@ def test_two_rounds_collect_check_mail_status(imap, server, tmp_path):  # noqa: 
         1, JIA, "01-05 09:30\n01-07 16:00", "第1轮 需修改（1处）\n第2轮 通过", "已通过"]
     assert ws.cell(4, 6).value.endswith(" 已发送\n—")  # feedback on round 1, none needed on round 2
     assert ws.cell(5, 2).value == YI and ws.cell(5, 5).value == "第1轮 通过"
+    assert ws.cell(4, 3).value.endswith(" 已发送")  # the template, sent through the server

@@ -61,5 +61,6 @@ def test_demo_whole_flow(tmp_path):
     first = load_workbook(folder / RESULTS_2 / "汇总.xlsx").worksheets[0]
     assert first.title == "报送进度"
     states = {first.cell(r, 2).value: first.cell(r, 7).value for r in range(4, 11)}
+    assert all(first.cell(r, 3).value.endswith(" 草稿") for r in range(4, 11))  # templates drafted, not sent
     assert states == {c.name: ("待修改" if c in stuck else "已通过") for c in samples_list()}
 
