@@ -99,3 +99,13 @@ def test_two_rounds_collect_check_mail_status(imap, server, tmp_path):  # noqa: 
     assert ws.cell(4, 6).value.endswith(" 已发送\n—")  # feedback on round 1, none needed on round 2
     assert ws.cell(5, 2).value == YI and ws.cell(5, 5).value == "第1轮 通过"
     assert ws.cell(4, 3).value.endswith(" 已发送")  # the template, sent through the server
+
+    # The roll-up uses the same choice (with the ledger's received times): 甲's corrected
+    # return; without a ledger file aggregate makes none.
+    code, out = run_cli("aggregate", tmp_path / "第2轮", "-o", tmp_path / "汇总表.xlsx", "--ledger", db)
+    assert code == 0 and (tmp_path / "汇总表.xlsx").is_file(), out
+    assert out.startswith("已汇总 4 个单位的报表，未纳入 1 份")
+    assert f"  未纳入：{JIA}（{JIA}_20260105-093000_甲局2025年报表.xlsx）：需修改" in out
+    nowhere = tmp_path / "没有台账.db"
+    code, out = run_cli("aggregate", tmp_path / "第2轮", "-o", tmp_path / "汇总表2.xlsx", "--ledger", nowhere)
+    assert code == 0 and not nowhere.exists(), out

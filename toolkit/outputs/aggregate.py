@@ -189,17 +189,19 @@ def _status_reason(report: FileReport) -> str:
     return f"{STATUS_ZH[report.status]}：校验有 {report.errors} 处错误，改正并通过校验后才能汇总"
 
 
-def _by_choice(reports: list[FileReport]) -> list[FileReport]:
-    """Each agency's returns best first (choice.rank, the rule every command shares)."""
+def _by_choice(reports: list[FileReport], received: dict[str, str] | None = None) -> list[FileReport]:
+    """Each agency's returns best first (choice.rank, the rule every command shares);
+    ``received``: sha256 -> when the mail that brought it was received (the ledger)."""
     groups: dict[str, list[FileReport]] = {}
     for r in reports:
         name = normalize_agency(r.meta.get("agency") or r.agency) or r.path
         groups.setdefault(name, []).append(r)
     return [x for group in groups.values()
-            for x in rank(group, path=lambda r: r.path, status=lambda r: r.status, sha256=lambda r: r.sha256)[0]]
+            for x in rank(group, path=lambda r: r.path, status=lambda r: r.status, sha256=lambda r: r.sha256,
+                          received=received)[0]]
 
 
-def choose(reports: list[FileReport], *, year: int | None = None
+def choose(reports: list[FileReport], *, year: int | None = None, received: dict[str, str] | None = None
            ) -> tuple[spec.Format | None, int | None, list[FileReport], list[LeftOut]]:
     """(format, year, included, left out) — see the module docstring for the order."""
     left: list[LeftOut] = []
@@ -235,7 +237,7 @@ def choose(reports: list[FileReport], *, year: int | None = None
             left.append(LeftOut(r, "部分数字无法读取"))
 
     # One return per agency: the one choice.rank says (a resubmission wins).
-    keep = _by_choice(keep)
+    keep = _by_choice(keep, received)
     by_name: dict[str, FileReport] = {}
     by_bytes: dict[str, FileReport] = {}
     included = []
@@ -274,14 +276,16 @@ def add_up(fmt: spec.Format, reports: list[FileReport]) -> dict[str, float]:
 
 
 def aggregate(sources: list[Path], output: Path, *, region: str | None = None,
-              year: int | None = None, workers: int | None = None, limits=None) -> RollUp:
-    """Roll up the passing returns named by ``sources`` into ``output`` (atomically)."""
+              year: int | None = None, workers: int | None = None, limits=None, ledger=None) -> RollUp:
+    """Roll up the passing returns named by ``sources`` into ``output`` (atomically);
+    ``ledger`` (when kept) says when each return was received, for the choice."""
     output = Path(output)
     paths, missing = collect(list(map(Path, sources)), skip=output)
     if not paths and not missing:
         raise AggregateError("没有找到报表文件（.xlsx/.xlsm/.xls/.et）")
     reports = batch.read_reports(paths, workers=workers, limits=limits) if paths else []
-    fmt, year, included, left = choose(reports, year=year)
+    received = ledger.received(r.sha256 for r in reports if r.sha256) if ledger is not None else None
+    fmt, year, included, left = choose(reports, year=year, received=received)
     left += [LeftOut(r, f"找不到文件 {r.path}（校验结果 {FINDINGS_JSON} 中记录的路径），"
                         "请在运行 disclosure check 的文件夹中汇总，或直接指定报表文件夹") for r in missing]
     if fmt is None or not included:

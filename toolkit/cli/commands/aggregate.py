@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from toolkit.cli.ledger_option import LedgerOption, open_ledger
 from toolkit.cli.params import YEAR
 from toolkit.cli.say import say
 from toolkit.common.oserrors import why
@@ -20,19 +21,26 @@ def register(app) -> None:
         region: str | None = typer.Option(None, "--region", help="地区或汇总单位名称，如 某某市"),
         year: int | None = typer.Option(None, "--year", click_type=YEAR, help="汇总年度；不填时取报表中最多的年度"),
         workers: int | None = typer.Option(None, "--workers", help="并行读取的进程数"),
+        ledger: LedgerOption = None,
     ) -> None:
+        from toolkit.ledger import ledger_path
         from toolkit.outputs.aggregate import AggregateError, aggregate
 
         if output.suffix.lower() != ".xlsx":
             say(f"汇总表文件名应以 .xlsx 结尾：{output}", err=True)
             raise typer.Exit(2)
+        # Read only: a ledger that exists says when returns were received; none is made.
+        book = open_ledger(ledger) if ledger_path(ledger).is_file() else None
         try:
-            rollup = aggregate(sources, output, region=region, year=year, workers=workers)
+            rollup = aggregate(sources, output, region=region, year=year, workers=workers, ledger=book)
         except AggregateError as exc:
             say(str(exc), err=True)
             raise typer.Exit(1)
         except OSError as exc:
             say(f"无法写入 {output}：{why(exc)}", err=True)
             raise typer.Exit(2)
+        finally:
+            if book is not None:
+                book.close()
         for line in rollup.lines_zh():
             say(line)
