@@ -20,7 +20,7 @@ from toolkit.formats import spec
 from toolkit.reading.roster import RosterEntry, write_sample_roster
 from toolkit.template.writer import write_batch
 
-COMMANDS = ("template", "distribute", "check", "mail", "aggregate", "rules", "demo")
+COMMANDS = ("template", "distribute", "collect", "check", "mail", "status", "remind", "aggregate", "rules", "demo")
 ENGLISH = re.compile(r"\b(OPTIONS|COMMAND|ARGS|TEXT|INTEGER|FLOAT|PATH|PATHS|SOURCES|FOLDER|OUTDIR|"
                      r"TEMPLATE_DIR|Usage|Options|Arguments|Commands|Did you mean|integer)\b")
 

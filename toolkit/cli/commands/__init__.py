@@ -9,7 +9,7 @@ import pkgutil
 
 
 # The order `disclosure --help` lists the commands in: the office's year, step by step.
-WORKFLOW = ("template", "distribute", "check", "mail", "aggregate", "rules", "demo")
+WORKFLOW = ("template", "distribute", "collect", "check", "mail", "status", "remind", "aggregate", "rules", "demo")
 
 
 def register_all(app) -> None:
