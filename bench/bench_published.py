@@ -7,7 +7,8 @@ Makes reports in every form from the format data and sample figures (text, markd
 GBK web page, Word with merged cells, and a PDF rendered by LibreOffice from that Word
 file when soffice exists; 10 distinct reports per form, the rest copies, which cost the
 same to read), then reads and validates each form's batch through checking.batch's
-worker pool (check_files) and prints reports/s.  .doc/.wps are not timed: each is one
+worker pool (check_files) and prints reports/s (pool start-up and one pandera
+validation per chunk included), and the time to read one report in this process.  .doc/.wps are not timed: each is one
 LibreOffice conversion (seconds).
 """
 
@@ -71,6 +72,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     from toolkit.checking.batch import POOL_THRESHOLD, check_files
+    from toolkit.reading.published.read import read_published
 
     forms = ["text", "markdown", "html", "docx"] + (["pdf"] if shutil.which("soffice") else [])
     print(f"{args.n} reports per form, {args.workers} workers (pool from {POOL_THRESHOLD} files)")
@@ -81,7 +83,13 @@ def main() -> None:
             reports, _ = check_files(files, workers=args.workers)
             took = time.perf_counter() - start
             ok = sum(r.status == "pass" for r in reports)
-            print(f"{form:9s} {len(files) / took:8.1f} reports/s   ({took:.1f} s, {ok}/{len(files)} pass)")
+            one = []
+            for f in files[:5]:  # reading one report in this process (no pool, no validation)
+                t0 = time.perf_counter()
+                read_published(f)
+                one.append(time.perf_counter() - t0)
+            print(f"{form:9s} {len(files) / took:8.1f} reports/s   ({took:.1f} s, {ok}/{len(files)} pass; "
+                  f"reading one report {sorted(one)[2] * 1000:.0f} ms)")
     if "pdf" not in forms:
         print("pdf       not timed: soffice not installed")
 
