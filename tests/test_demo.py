@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import email
+import json
 import subprocess
 import sys
 from email import policy
 
+import pytest
 from openpyxl import load_workbook
 
-from toolkit.cli.demo import RESULTS, samples_list
+from toolkit.cli.demo import RESULTS
+from toolkit.cli.demo import samples_list as all_samples
+from toolkit.formats import samples, spec
 
 
-def test_demo_whole_flow(tmp_path):
+@pytest.mark.parametrize("year", [None, 2020, 2025])
+def test_demo_whole_flow(tmp_path, year):
+    """The default year (the seed report's), a year of the 2019 format and a later one:
+    the planted mistakes are chosen by role from each format's data."""
     folder = tmp_path / "演示"
-    result = subprocess.run([sys.executable, "-c", "from toolkit.cli import main; main()", "demo", str(folder)],
+    fmt = spec.for_year(year or samples.seed_agency()[1])
+    result = subprocess.run([sys.executable, "-c", "from toolkit.cli import main; main()", "demo", str(folder),
+                             *(["--year", str(year)] if year else [])],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "演示完成" in result.stdout and "汇总表" in result.stdout
+    assert f"{fmt.document}格式" in result.stdout
+    samples_list = lambda: all_samples(fmt)  # noqa: E731
 
     ws = load_workbook(folder / RESULTS / "汇总.xlsx")["汇总"]
     rows = list(ws.iter_rows(values_only=True))
@@ -64,3 +75,10 @@ def test_demo_whole_flow(tmp_path):
     assert all(first.cell(r, 3).value.endswith(" 草稿") for r in range(4, 11))  # templates drafted, not sent
     assert states == {c.name: ("待修改" if c in stuck else "已通过") for c in samples_list()}
 
+    # Each planted mistake gives the finding a person expects, in every format.
+    files = json.loads((folder / RESULTS / "findings.json").read_text(encoding="utf-8"))["files"]
+    rules = {f["agency"]: sorted(x["rule"] for x in f["findings"] if x["severity"] == "error")
+             for f in files if f["agency"]}
+    assert {name: rules[name] for name in ("示例县教育局", "示例县财政局", "示例县卫生健康委员会", "示例县交通运输局")} == {
+        "示例县教育局": ["R6.blank", "R6.blank", "R6.nil"], "示例县财政局": ["R3"],
+        "示例县卫生健康委员会": ["R1"], "示例县交通运输局": ["R6.negative", "R6.unit"]}

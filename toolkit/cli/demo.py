@@ -50,23 +50,31 @@ class Sample:
     bump: tuple[str, ...] = ()  # figures typed one too high (a wrong total)
     unreadable: bool = False
     fixes: bool = True  # round 2: sends a corrected return (when round 1 needed one)
+    seed: bool = False  # types the seed report's real figures (when the format is the seed's)
 
 
-def samples_list() -> list[Sample]:
-    seed_agency, _ = samples.seed_agency()
+def samples_list(fmt: spec.Format | None = None) -> list[Sample]:
+    """The sample agencies, their mistakes planted on figures chosen by role from the
+    format's data (``roles``), so the demo runs for every format year."""
+    fmt = fmt or spec.get(samples.seed_format())
+    role = lambda name: fmt.roles.get(name, ())  # noqa: E731
+    fig = lambda name: fmt.figures[role(name)[0]]  # noqa: E731
+    seed_agency, seed_year = samples.seed_agency()
+    seeded = fmt.id == samples.seed_format()
+    blanks = dict(zip(role("summands"), (None, "无", "\u3000")))
+    wrong_input = {**dict.fromkeys(role("plain_count")[:1], -3), **dict.fromkeys(role("amount")[:1], "251000元")}
     return [
         Sample(seed_agency, "zhangshu-rsj@example.org", "通过",
-               "真实报告（樟树市人社局 2023 年）的数字，原样照填（含“2　”“\u00a031”这样带空格的数字）"),
+               f"真实报告（樟树市人社局 {seed_year} 年）的数字，原样照填（含“2　”“\u00a031”这样带空格的数字）"
+               if seeded else "认真填写，数字全部一致", seed=seeded),
         Sample("示例县自然资源局", "zrzy@example.org", "通过", "认真填写，数字全部一致"),
-        Sample("示例县教育局", "jyj@example.org", "需修改", "有的格没填、有的格填了“无”",
-               mistakes={"p3.open.business": None, "p3.deny_secret.natural": "无", "p4.cases.after_pending": "\u3000"}),
-        Sample("示例县财政局", "czj@example.org", "需修改", "“（一）予以公开”一行的总计算错了",
-               bump=("p3.open.total",)),
+        Sample("示例县教育局", "jyj@example.org", "需修改", "有的格没填、有的格填了“无”", mistakes=blanks),
+        Sample("示例县财政局", "czj@example.org", "需修改", f"“{fig('row_total').row_label.text}”一行的总计算错了",
+               bump=role("row_total")[:1]),
         Sample("示例县卫生健康委员会", "wjw@example.org", "需修改",
-               "结转下年度的数字没有按“第一项加第二项之和，等于第三项加第四项之和”核对",
-               bump=("p3.carry_forward.natural", "p3.carry_forward.total"), fixes=False),
-        Sample("示例县交通运输局", "jtj@example.org", "需修改", "填了负数，收费金额按“元”填写并带了单位",
-               mistakes={"p2.penalty.decisions": -3, "p2.fees.amount": "251000元"}),
+               f"“{fig('balance').row_label.text}”的数字与本列勾稽关系不符", bump=role("balance"), fixes=False),
+        Sample("示例县交通运输局", "jtj@example.org", "需修改", "填了负数，金额按“元”填写并带了单位",
+               mistakes=wrong_input),
         Sample("示例县市场监督管理局", "scjgj@example.org", "无法读取",
                "把表格另存为 CSV 后改成了 .xlsx 扩展名", unreadable=True),
     ]
@@ -87,7 +95,7 @@ def run_demo(folder: str | Path, *, year: int | None = None, workers: int | None
     _, seed_year = samples.seed_agency()
     year = year or seed_year
     fmt = spec.for_year(year)
-    cases = samples_list()
+    cases = samples_list(fmt)
 
     roster_path = folder / ROSTER
     write_sample_roster(roster_path, [RosterEntry(c.name, "联系人", c.email, "") for c in cases])
@@ -151,7 +159,7 @@ def _round_one(cases: list[Sample], templates: list[Path], returns: Path, fmt, y
         if case.unreadable:
             dest.write_text("单位名称,年度\n" + case.name + f",{year}\n", encoding="gbk")
             continue
-        figures = samples.seed_figures() if case.verdict == "通过" and case is cases[0] else samples.consistent(fmt, rng)
+        figures = samples.seed_figures() if case.seed else samples.consistent(fmt, rng)
         figures = {**figures, **case.mistakes, **{k: figures[k] + 1 for k in case.bump}}
         samples.type_figures(template, figures, dest, info={"filler": "张三", "phone": "0795-0000000"})
 

@@ -20,6 +20,11 @@ def seed_agency() -> tuple[str, int]:
     return data["agency"], data["year"]
 
 
+def seed_format() -> str:
+    """The id of the format the seed report is in."""
+    return _seed()["format"]
+
+
 def seed_figures() -> dict[str, object]:
     """Every figure of the seed report, keyed like spec figures, as the agency typed it."""
     data = _seed()

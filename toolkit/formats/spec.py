@@ -206,6 +206,7 @@ class Format:
     figures: dict[str, Figure]  # in template order: part, table, row, column
     equations: tuple[Equation, ...]
     key_figures: tuple[str, ...]
+    roles: dict[str, tuple[str, ...]]  # role -> figure keys (the format data's `roles`)
     source: Traversable
     info: Info
     figures_by_name: dict[str, Figure] = field(repr=False, default_factory=dict)
@@ -356,10 +357,14 @@ def _load(path: Traversable) -> Format:
         figures=figures,
         equations=_expand_checks(data.get("checks", []), parts),
         key_figures=tuple(data.get("key_figures", ())),
+        roles={role: tuple(keys) for role, keys in (data.get("roles") or {}).items()},
         source=path,
         info=info,
     )
     fmt.figures_by_name = {f.name.lower(): f for f in figures.values()}
+    unknown = [k for keys in (fmt.key_figures, *fmt.roles.values()) for k in keys if k not in figures]
+    if unknown:
+        raise ValueError(f"{path.name}: key_figures/roles name no figure: {unknown}")
     return fmt
 
 
