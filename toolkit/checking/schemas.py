@@ -25,12 +25,12 @@ import pandera.pandas as pa
 from pandera.api.extensions import register_check_method
 
 from toolkit.common.resources import data_dir
-from toolkit.formats import spec
+from toolkit.formats import kinds, spec
 from toolkit.reading.values import ACCEPTED, CLASS_RULES, CODE
 
 # The committed schemas: schemas/ (the data package toolkit.checking.schemadata).
 SCHEMAS_DIR = data_dir("toolkit.checking.schemadata", "schemas")
-TOLERANCE = 1e-6  # amounts in 万元 carry at most 4 decimals
+TOLERANCE = kinds.tolerance()  # float noise, far below the last decimal any figure keeps
 LAST = "last."
 
 
@@ -147,11 +147,12 @@ def figures_schema(fmt: spec.Format) -> pa.DataFrameSchema:
     by_kind: dict[str, list[str]] = {}
     for f in fmt.figures.values():
         by_kind.setdefault(f.kind, []).append(f.key)
-    counts, amounts, signed = by_kind.get("count", []), by_kind.get("amount_wan", []), by_kind.get("signed_count", [])
+    table = [(kind, by_kind[kind.id]) for kind in kinds.kinds().values() if kind.id in by_kind]
     checks = [
-        pa.Check.non_negative(rule="R6.negative", columns=counts + amounts),
-        pa.Check.whole_numbers(rule="R6.fraction", columns=counts + signed),
-        pa.Check.max_decimals(rule="R6.decimals", columns=amounts, places=4),
+        pa.Check.non_negative(rule="R6.negative", columns=[k for kind, keys in table if not kind.signed for k in keys]),
+        pa.Check.whole_numbers(rule="R6.fraction", columns=[k for kind, keys in table if kind.whole for k in keys]),
+        *(pa.Check.max_decimals(rule="R6.decimals", columns=keys, places=kind.places)
+          for kind, keys in table if not kind.whole),
     ]
     return pa.DataFrameSchema(
         _columns(fmt, float),

@@ -18,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from toolkit.checking import schemas
-from toolkit.formats import spec
+from toolkit.formats import kinds, spec
 from toolkit.formats.catalogue import _show, phrase, rule
 from toolkit.formats.findings import Finding
 from toolkit.reading.reader import ReadResult
@@ -242,7 +242,7 @@ def _solved(value, difference, coef):
     """The anchor's value that makes the equation hold: exact over whole numbers."""
     if isinstance(value, int) and isinstance(difference, int) and difference % coef == 0:
         return value - difference // coef
-    return round(value - difference / coef, 4)
+    return round(value - difference / coef, kinds.places())
 
 
 def _equation_finding(fmt, eq: spec.Equation, row: pd.Series, figure: spec.Figure, sheet, cell,

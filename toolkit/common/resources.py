@@ -24,6 +24,11 @@ def data_dir(package: str, folder: str) -> Traversable:
     return resources.files(package)
 
 
+def format_data() -> Traversable:
+    """workbook_templates/: the formats, figure kinds, rule catalogue, template wording."""
+    return data_dir("toolkit.formats.data", "workbook_templates")
+
+
 def package_file(*parts: str) -> Traversable:
     """A file inside the toolkit package itself (``toolkit/data/…``)."""
     return resources.files("toolkit").joinpath(*parts)

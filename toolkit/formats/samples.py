@@ -7,7 +7,7 @@ from functools import cache
 import yaml
 
 from toolkit.common.resources import package_file
-from toolkit.formats import spec
+from toolkit.formats import kinds, spec
 
 
 @cache
@@ -58,8 +58,9 @@ def consistent(fmt: spec.Format, rng, high: int = 5) -> dict[str, float]:
     for key, f in fmt.figures.items():
         if key in solved:
             continue
-        if f.kind == "amount_wan":
-            values[key] = round(rng.uniform(0, 100), 4)
+        kind = kinds.kind(f.kind)
+        if not kind.whole:
+            values[key] = round(rng.uniform(0, 100), kind.places)
         else:
             values[key] = float(rng.randint(0, high))
     return solve(fmt, values)

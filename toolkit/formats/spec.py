@@ -18,25 +18,23 @@ from pathlib import Path
 import yaml
 
 from toolkit.common.a1 import parse_range, ref_of
-from toolkit.common.resources import data_dir
+from toolkit.common.resources import format_data
+from toolkit.formats.kinds import default as default_kind_id
+from toolkit.formats.kinds import kinds
 
 # The shipped format data: workbook_templates/ (the data package toolkit.formats.data).
-TEMPLATES_DIR = data_dir("toolkit.formats.data", "workbook_templates")
+TEMPLATES_DIR = format_data()
 # More folders of gov-*.yaml formats, os.pathsep-separated: a format year added as data,
 # without a release (and the tests' synthetic formats).
 FORMATS_ENV = "DISCLOSURE_FORMATS"
 
 
 
-@cache
 def kind_limits() -> dict[str, int]:
     """Figure kind -> the largest absolute value a figure of that kind can be
     (workbook_templates/kinds.yaml)."""
-    data = yaml.safe_load((TEMPLATES_DIR / "kinds.yaml").read_text(encoding="utf-8"))
-    return {kind: int(fields["max"]) for kind, fields in data["kinds"].items()}
+    return {kind_id: kind.max for kind_id, kind in kinds().items()}
 
-
-KINDS = tuple(kind_limits())
 
 
 @dataclass(frozen=True)
@@ -298,7 +296,7 @@ def _load(path: Traversable) -> Format:
         for h in raw_part.get("heads", ()):
             ats = h["at"] if isinstance(h["at"], list) else [h["at"]]
             heads[h["key"]] = Head(h["key"], h["text"], tuple(Area.parse(a) for a in ats))
-        default_kind = raw_part.get("kind", "count")
+        default_kind = raw_part.get("kind", default_kind_id())
         tables = []
         for raw_table in raw_part["tables"]:
             cols = tuple(_label(c, heads, default_kind) for c in raw_table["columns"])
@@ -334,7 +332,7 @@ def _load(path: Traversable) -> Format:
             tables=tuple(tables),
         )
     for f in figures.values():
-        if f.kind not in KINDS:
+        if f.kind not in kinds():
             raise ValueError(f"{path.name}: {f.key} has unknown kind {f.kind!r}")
     raw_info = data["info"]
     info = Info(

@@ -37,14 +37,13 @@ from toolkit.common import atomic
 from toolkit.common.agency import normalize_agency
 from toolkit.common.display import shown, shown_name
 from toolkit.common.layout import FINDINGS_JSON
-from toolkit.formats import spec
+from toolkit.formats import kinds, spec
 from toolkit.formats.findings import PASS, STATUS_ZH, UNREADABLE, FileReport
 from toolkit.outputs.choice import rank
 from toolkit.template import writer as template
 
 NOTE_SHEET = "汇总说明"
 ROLLUP_PROPERTY = "disclosure.rollup"  # read back as meta['rollup']: a roll-up is no return
-AMOUNT_PLACES = 4
 
 
 class AggregateError(Exception):
@@ -260,15 +259,24 @@ def choose(reports: list[FileReport], *, year: int | None = None, received: dict
     return fmt, year, included, left
 
 
+def _rounding_note(fmt: spec.Format) -> str:
+    """How the sums of a format's decimal kinds are kept, for the roll-up's note."""
+    used = {f.kind for f in fmt.figures.values()}
+    said = [f"{k.noun}以{k.unit}计，保留 {k.places} 位小数" for k in kinds.kinds().values()
+            if k.id in used and not k.whole]
+    return f"（{'；'.join(said)}）" if said else ""
+
+
 def add_up(fmt: spec.Format, reports: list[FileReport]) -> dict[str, float]:
-    """Every figure of ``fmt`` summed over ``reports``: counts as whole numbers, amounts
-    in 万元 rounded to 4 decimals."""
+    """Every figure of ``fmt`` summed over ``reports``, kept as its kind keeps it
+    (kinds.yaml: counts whole, amounts in 万元 to 4 places)."""
     sums: dict[str, float] = {}
     for key, fig in fmt.figures.items():
-        if fig.kind == "amount_wan":
-            sums[key] = round(math.fsum(float(r.figures[key]) for r in reports), AMOUNT_PLACES)
-        else:  # whole numbers (R6.fraction passed), summed exactly whatever their size
+        kind = kinds.kind(fig.kind)
+        if kind.whole:  # whole numbers (R6.fraction passed), summed exactly whatever their size
             sums[key] = sum(int(r.figures[key]) for r in reports)
+        else:
+            sums[key] = kind.round(math.fsum(float(r.figures[key]) for r in reports))
     return sums
 
 
@@ -323,7 +331,7 @@ def _with_note(xlsx: bytes, fmt: spec.Format, rollup: RollUp) -> bytes:
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(NOTE_HEADERS))
     ws.append([f"汇总格式：{fmt.document}；纳入汇总 {len(rollup.included)} 个单位；"
                f"未纳入 {len(rollup.left_out)} 份。汇总表中的数字为纳入汇总的各单位报表之和"
-               f"（金额以万元计，保留 {AMOUNT_PLACES} 位小数）。"])
+               f"{_rounding_note(fmt)}。"])
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(NOTE_HEADERS))
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.row_dimensions[2].height = 32

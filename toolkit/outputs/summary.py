@@ -18,7 +18,7 @@ import xlsxwriter
 from toolkit.common.atomic import atomic_path
 from toolkit.common.display import shown
 from toolkit.common.layout import SUMMARY_NAME
-from toolkit.formats import spec
+from toolkit.formats import kinds, spec
 from toolkit.formats.catalogue import rules
 from toolkit.formats.findings import FAIL, PASS, STATUS_ZH, UNREADABLE, FileReport
 from toolkit.outputs.coverage import USED_RULE, unused_files
@@ -75,10 +75,12 @@ class _Styles:
         self.text = wb.add_format({"valign": "top", **border})
         self.wrap = wb.add_format({"valign": "top", "text_wrap": True, **border})
         self.int = wb.add_format({"valign": "top", "num_format": "0", **border})
-        self.wan = wb.add_format({"valign": "top", "num_format": "0.0000", **border})
+        self.figure = {k.id: wb.add_format({"valign": "top", "num_format": k.number_format, **border})
+                       for k in kinds.kinds().values()}
         self.link = wb.add_format({"valign": "top", "font_color": "#0563C1", "underline": 1, **border})
         self.total = wb.add_format({"bold": True, "num_format": "0", "top": 2, **border})
-        self.total_wan = wb.add_format({"bold": True, "num_format": "0.0000", "top": 2, **border})
+        self.figure_total = {k.id: wb.add_format({"bold": True, "num_format": k.number_format, "top": 2, **border})
+                             for k in kinds.kinds().values()}
         self.status = {s: wb.add_format({"valign": "top", "bg_color": c, **border})
                        for s, c in STATUS_COLORS.items()}
 
@@ -202,7 +204,7 @@ def _figures_sheet(wb, st, reports, coverage) -> None:
     ws.set_column(4 + len(columns), 4 + len(columns), 24)
     ws.set_row(header_row, 90)
     # Counts are summed as ints: a figure beyond what a double holds stays exact.
-    totals = {key: 0.0 if fig.kind == "amount_wan" else 0 for key, fig in columns.items()}
+    totals = {key: 0 if kinds.kind(fig.kind).whole else 0.0 for key, fig in columns.items()}
     for i, r in enumerate(readable):
         row = header_row + 1 + i
         _who_cells(ws, st, row, i + 1, r, st.text)
@@ -210,18 +212,18 @@ def _figures_sheet(wb, st, reports, coverage) -> None:
         flagged = {f.key for f in r.findings if f.severity == "error"}
         for c, (key, fig) in enumerate(columns.items(), start=4):
             value = None if key in flagged else r.figures.get(key)
-            fmt = st.wan if fig.kind == "amount_wan" else st.int
+            fmt = st.figure[fig.kind]
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 _number(ws, row, c, value, fmt)
                 if r.path not in unused and r.status == PASS:
-                    totals[key] += value if fig.kind == "amount_wan" else int(value)
+                    totals[key] += int(value) if kinds.kind(fig.kind).whole else value
             else:
                 ws.write_blank(row, c, None, fmt)
         _s(ws, row, 4 + len(columns), "重复报送，未采用" if r.path in unused else "", st.text)
     row = header_row + 1 + len(readable)
     _s(ws, row, 1, "合计", st.total)
     for c, (key, fig) in enumerate(columns.items(), start=4):
-        _number(ws, row, c, round(totals[key], 4), st.total_wan if fig.kind == "amount_wan" else st.total)
+        _number(ws, row, c, kinds.kind(fig.kind).round(totals[key]), st.figure_total[fig.kind])
     ws.freeze_panes(header_row + 1, 2)
     ws.autofilter(header_row, 0, max(row - 1, header_row), len(head) - 1)
     _page(ws, header_row)

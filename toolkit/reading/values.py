@@ -35,6 +35,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from toolkit.formats import kinds
 from toolkit.formats.spec import kind_limits
 
 ACCEPTED = ("number", "text_number", "formula")
@@ -146,12 +147,12 @@ def classify_text(text: str, kind: str) -> Value:
         if unit in MONEY_UNITS:
             wan = number * MONEY_UNITS[unit]
             detail = "" if MONEY_UNITS[unit] == 1 else f"（{m.group(1)}{unit} = {_clean(wan)}万元，金额以万元为单位）"
-            if kind != "amount_wan":
+            if not kinds.kind(kind).money:
                 return Value("unit_number", None, shown, expected=_clean(number))
             return Value("unit_number", None, shown, expected=_clean(wan), detail=detail)
         if unit in COUNT_UNITS:
             return Value("unit_number", None, shown, expected=_clean(number))
-    want = "以万元为单位的金额" if kind == "amount_wan" else "整数"
+    want = kinds.kind(kind).what
     return Value("text", None, shown, detail=want)
 
 

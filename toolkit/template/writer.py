@@ -28,7 +28,7 @@ from toolkit import __version__
 from toolkit.common import atomic
 from toolkit.common.a1 import col_letter
 from toolkit.common.filenames import safe_filename, unique_name
-from toolkit.formats import spec, stamp
+from toolkit.formats import kinds, spec, stamp
 from toolkit.formats.instructions import instructions, where_to_fix
 from toolkit.template.batch_result import Batch
 from toolkit.template.formulas import absolute_ref, join_areas, live_checks
@@ -338,23 +338,21 @@ class _Renderer:
         by_kind: dict[str, list[spec.Figure]] = {}
         for fig in figures:
             by_kind.setdefault(fig.kind, []).append(fig)
-        for kind, figs in by_kind.items():
-            options = self._validation(kind)
-            if kind == "count":
-                options.update(validate="integer", criteria=">=", value=0)
-            elif kind == "signed_count":
-                options.update(validate="integer", criteria="between", minimum=-(2**31 - 1), maximum=2**31 - 1)
-            elif kind == "amount_wan":
+        for kind_id, figs in by_kind.items():
+            options, kind = self._validation(kind_id), kinds.kind(kind_id)
+            if not kind.whole:
                 # Custom formulas are relative to their range: one validation per cell.
                 for fig in figs:
-                    a = fig.area
-                    ref = fig.cell
+                    a, ref = fig.area, fig.cell
+                    sign = "" if kind.signed else f",{ref}>=0"
                     ws.data_validation(a.min_row - 1, a.min_col - 1, a.max_row - 1, a.max_col - 1, {
                         **options, "validate": "custom",
-                        "value": f"=AND(ISNUMBER({ref}),{ref}>=0,ROUND({ref},4)={ref})"})
+                        "value": f"=AND(ISNUMBER({ref}){sign},ROUND({ref},{kind.places})={ref})"})
                 continue
-            else:  # pragma: no cover - spec.KINDS is checked when the spec loads
-                raise TemplateError(f"未知的数字格类型：{kind}")
+            if kind.signed:
+                options.update(validate="integer", criteria="between", minimum=-(2**31 - 1), maximum=2**31 - 1)
+            else:
+                options.update(validate="integer", criteria=">=", value=0)
             first = figs[0].area
             options["multi_range"] = " ".join(a.range for a in join_areas([f.area for f in figs]))
             ws.data_validation(first.min_row - 1, first.min_col - 1, first.max_row - 1, first.max_col - 1,
