@@ -20,6 +20,10 @@ from typer.testing import CliRunner
 from toolkit import __version__
 from toolkit.cli.commands import template as template_command
 from toolkit.formats import samples, spec
+from toolkit.formats.catalogue import rules
+from toolkit.formats.instructions import lines as instruction_lines
+from toolkit.formats.instructions import numeral
+from toolkit.formats.instructions import parse as parse_instructions
 from toolkit.reading.roster import RosterEntry
 from toolkit.template import writer as template
 from toolkit.template.protection import legacy_hash
@@ -249,14 +253,37 @@ def test_agency_block_and_instructions(wb):
     assert ws[FMT.info.field("agency").area.ref].value == AGENCY
     assert ws[FMT.info.field("year").area.ref].value == YEAR
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
-    lines = template.instructions()["lines"]
+    lines = instruction_lines(FMT, YEAR)
     assert len(lines) >= 5
-    body = [t for t in texts if t.startswith(tuple(line[:2] for line in lines))]
-    assert len(body) == len(lines)
+    body = texts[texts.index(template.instructions()["heading"]) + 1:]
+    assert body == lines
+    assert [line.split("、", 1)[0] for line in lines] == ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
     assert any("0" in t and "留空" in t for t in body)
     assert any("万元" in t and "4 位小数" in t for t in body)
     assert any(FMT.document in t and f"{YEAR}年度" in t for t in body)
     assert not any("{" in t for t in texts)  # every placeholder filled
+
+
+@pytest.mark.parametrize("format_id, signed", [("gov-2021", False), ("gov-2019", True)])
+def test_instructions_are_per_format(format_id, signed):
+    """Only the 2019 format has figures that may be negative (本年增/减): the 2021
+    template's 填报说明 must not mention them.  The sums it checks come from the catalogue."""
+    fmt = spec.get(format_id)
+    text = "\n".join(instruction_lines(fmt, None))
+    assert ("本年增/减" in text) is signed
+    assert ("也不能填负数" in text) is not signed
+    for rule_id in ("R1", "R3", "R4", "R5"):
+        assert rules()[rule_id].hint in text
+    assert "R1" not in text and "R3" not in text  # never an internal rule ID
+
+
+def test_instructions_refuse_unknown_placeholders_and_kinds():
+    good = (spec.TEMPLATES_DIR / "instructions.yaml").read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown placeholder"):
+        parse_instructions(good.replace("本表按{document}", "本表按{documnet}", 1))
+    with pytest.raises(ValueError, match="is no figure kind"):
+        parse_instructions(good.replace("if_kind: amount_wan", "if_kind: amount", 1))
+    assert [numeral(n) for n in (1, 9, 10, 11, 20, 23)] == ["一", "九", "十", "十一", "二十", "二十三"]
 
 
 # -- live checks ---------------------------------------------------------------------

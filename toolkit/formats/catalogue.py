@@ -24,10 +24,16 @@ class Rule:
     message: str
     checked: bool = True
     unchecked: str | None = None  # over sums: what a cell that is not a number leaves unchecked
+    hint: str | None = None  # over sums: what the template checks while typing (填报说明)
 
     @property
     def placeholders(self) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(self.message) if name}
+        return _names(self.message)
+
+    @property
+    def explained(self) -> str:
+        """The description as `disclosure rules` and the README give it."""
+        return self.description + ("" if self.checked else phrase("not_reported"))
 
     def render(self, **fields) -> str:
         """The message with its placeholders filled; a missing field renders empty."""
@@ -39,9 +45,12 @@ class Rule:
         return _fill(self.unchecked or self.title, fields)
 
 
+def _names(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
 def _fill(template: str, fields: dict) -> str:
-    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    values = {name: "" for name in names}
+    values = {name: "" for name in _names(template)}
     values.update({k: _show(v) for k, v in fields.items()})
     return template.format(**values)
 
@@ -54,7 +63,36 @@ def _show(value) -> str:
 
 @cache
 def _data() -> dict:
-    return yaml.safe_load((TEMPLATES_DIR / "rules.yaml").read_text(encoding="utf-8"))
+    return parse((TEMPLATES_DIR / "rules.yaml").read_text(encoding="utf-8"))
+
+
+def parse(text: str) -> dict:
+    """rules.yaml, its templates checked: a message, an `unchecked` text or a phrase that
+    names a placeholder not listed under `placeholders` (or a positional or malformed
+    one) is an error here, not a message rendered wrong in front of an agency."""
+    data = yaml.safe_load(text)
+    known = set(data.get("placeholders") or {})
+    templates = [(f"phrases.{k}", v) for k, v in (data.get("phrases") or {}).items()]
+    for rid, fields in data["rules"].items():
+        templates += [(f"{rid}.{k}", fields[k]) for k in ("message", "unchecked") if fields.get(k)]
+    for where, template in templates:
+        try:
+            names = _names(template)
+        except ValueError as exc:
+            raise ValueError(f"rules.yaml {where}: {exc}") from None
+        wrong = sorted(n for n in names if n not in known)
+        if wrong:
+            raise ValueError(f"rules.yaml {where}: unknown placeholder(s) {wrong}; known: {sorted(known)}")
+    return data
+
+
+def markdown_table() -> str:
+    """The catalogue as the README's rule table (between its rules:start/end marks)."""
+    lines = ["| 编号 | 严重程度 | 名称 | 说明 |", "|---|---|---|---|"]
+    for r in rules().values():
+        cells = (r.id, SEVERITY_ZH[r.severity], r.title, r.explained)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 @cache
@@ -69,3 +107,7 @@ def phrase(name: str, **fields) -> str:
 
 def rule(rule_id: str) -> Rule:
     return rules()[rule_id]
+
+
+if __name__ == "__main__":  # python -m toolkit.formats.catalogue: the README's rule table
+    print(markdown_table(), end="")

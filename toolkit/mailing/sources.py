@@ -3,7 +3,6 @@ batch of per-agency templates, and the roster that says who gets what at which a
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -13,16 +12,15 @@ from email.utils import getaddresses
 from pathlib import Path, PurePath
 
 from toolkit.common.agency import normalize_agency
-from toolkit.common.layout import FINDINGS_JSON
 from toolkit.common.oserrors import why
 from toolkit.formats import stamp
 from toolkit.formats.catalogue import rule
 from toolkit.mailing.transport import MailError
+from toolkit.outputs import findings_json
 from toolkit.reading.roster import RosterEntry
 from toolkit.workbook.book import vet
 from toolkit.workbook.limits import Unreadable
 
-FINDINGS_NAME = FINDINGS_JSON
 _SEPARATORS = re.compile(r"[;,，；、\s]+")
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+$")
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})年")
@@ -84,21 +82,11 @@ class RosterIndex:
 
 
 def read_findings(outdir: Path) -> dict:
-    """findings.json of ``outdir``, checked enough to be relied on."""
-    path = outdir / FINDINGS_NAME
-    if not outdir.is_dir():
-        raise MailError(f"找不到校验结果文件夹：{outdir}")
-    if not path.is_file():
-        raise MailError(f"{outdir} 中没有 {FINDINGS_NAME}：请先运行 disclosure check 校验报送文件，"
-                        "再对同一个输出文件夹运行本命令")
+    """findings.json of ``outdir`` (outputs.findings_json), checked enough to be relied on."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MailError(f"{path} 已损坏，无法读取（{exc}）：请重新运行 disclosure check") from None
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
-        raise MailError(f"{path} 的内容不是校验结果（缺少 files 列表）：请重新运行 disclosure check")
-    return data
+        return findings_json.read(outdir)
+    except findings_json.FindingsError as exc:
+        raise MailError(str(exc)) from None
 
 
 def common_year(files: list[dict]) -> int | None:

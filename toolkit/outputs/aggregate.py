@@ -20,7 +20,6 @@ Choices where returns disagree, in this order:
 from __future__ import annotations
 
 import io
-import json
 import math
 import zipfile
 from collections import Counter
@@ -39,6 +38,7 @@ from toolkit.common.display import shown, shown_name
 from toolkit.common.layout import FINDINGS_JSON
 from toolkit.formats import kinds, spec
 from toolkit.formats.findings import PASS, STATUS_ZH, UNREADABLE, FileReport
+from toolkit.outputs import findings_json
 from toolkit.outputs.choice import rank
 from toolkit.template import writer as template
 
@@ -99,7 +99,7 @@ def collect(sources: list[Path], *, skip: Path | None = None) -> tuple[list[Path
 
     for source in map(Path, sources):
         if source.is_dir() and (source / FINDINGS_JSON).is_file():
-            for path, entry in _listed(source / FINDINGS_JSON):
+            for path, entry in _listed(source):
                 if path is not None:
                     add(path)
                 else:
@@ -125,26 +125,11 @@ def is_rollup(path: Path) -> bool:
         return False
 
 
-def _listed(findings_json: Path) -> list[tuple[Path | None, dict]]:
-    """The files a check OUTDIR's findings.json lists, each with its entry; the path is
-    None when the file is not found.  A relative path is relative to where check ran:
-    tried as is, then from the OUTDIR's parent folder, then from the OUTDIR."""
+def _listed(outdir: Path) -> list[tuple[Path | None, dict]]:
     try:
-        data = json.loads(findings_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise AggregateError(f"{findings_json} 无法读取（{exc}），请重新运行 disclosure check") from None
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, list):
-        raise AggregateError(f"{findings_json} 中没有报表清单，请重新运行 disclosure check")
-    listed = []
-    for entry in files:
-        if not isinstance(entry, dict) or not entry.get("path"):
-            continue
-        raw = Path(entry["path"])
-        tries = [raw] if raw.is_absolute() else [
-            raw, findings_json.parent.parent / raw, findings_json.parent / raw]
-        listed.append((next((p for p in tries if p.is_file()), None), entry))
-    return listed
+        return findings_json.listed(outdir)
+    except findings_json.FindingsError as exc:
+        raise AggregateError(str(exc)) from None
 
 
 def _is_return(path: Path, root: Path) -> bool:

@@ -1,7 +1,7 @@
 """`disclosure check` end to end: the batch (checking.batch), then the outputs.
 
 OUTDIR after a run (names in common.layout):
-  findings.json                     the stable interface (README), written LAST
+  findings.json                     the stable interface (README), written LAST (findings_json.py)
   imported/<name>_<form>.xlsx       a published report's figures in its format's workbook
                                     (imported.py); its annotated copy is made from this
   annotated/<name>_校验意见.xlsx     one per file with findings (annotate.py)
@@ -12,20 +12,18 @@ A run first removes findings.json, so a run killed midway leaves nothing a rerun
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 
 from toolkit.checking.batch import _outputs, check_files, collect, read_reports  # noqa: F401  (the API of a check)
 from toolkit.checking.others import sort_out
-from toolkit.common import atomic
 from toolkit.common.display import encodable
 from toolkit.common.layout import FINDINGS_JSON
 from toolkit.formats import spec
 from toolkit.formats.findings import FileReport
+from toolkit.outputs import findings_json
 from toolkit.workbook.limits import Limits
 
 
@@ -150,23 +148,4 @@ def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = 
         for_summary = made.for_summary()
     batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=for_summary,
                                   progress=batch.progress)
-    # Strict JSON (no NaN, no Infinity); a file name that is not UTF-8 kept as \udcxx escapes.
-    text = json.dumps(findings_json(batch), ensure_ascii=False, indent=1, allow_nan=False)
-    atomic.write_text(outdir / FINDINGS_JSON, encodable(text))
-
-
-def findings_json(batch: Batch) -> dict:
-    files = []
-    for report in batch.reports:
-        entry = report.to_json()
-        entry["path"] = str(Path(report.path).resolve())  # usable from any working folder
-        copy = batch.annotated.get(report.path)
-        entry["annotated"] = str(copy.relative_to(batch.outdir)) if copy and batch.outdir else None
-        files.append(entry)
-    formats = sorted({r.format for r in batch.reports if r.format})
-    return {
-        "format": formats[0] if len(formats) == 1 else formats,
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "files": files,
-        "others": [o.to_json() for o in batch.others],
-    }
+    findings_json.write(batch)

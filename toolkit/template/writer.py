@@ -29,7 +29,8 @@ from toolkit.common import atomic
 from toolkit.common.a1 import col_letter
 from toolkit.common.filenames import safe_filename, unique_name
 from toolkit.formats import kinds, spec, stamp
-from toolkit.formats.instructions import instructions, where_to_fix
+from toolkit.formats.instructions import instructions
+from toolkit.formats.instructions import lines as instruction_lines
 from toolkit.template.batch_result import Batch
 from toolkit.template.formulas import absolute_ref, join_areas, live_checks
 from toolkit.template.protection import lock_structure
@@ -47,7 +48,6 @@ WIDE_CHAR = 2.0  # a CJK character is about two column-width units
 RED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 TO_FILL = {"bg_color": "#FFF2CC"}  # a figure cell not filled yet
 PROTECT_OPTIONS = {"format_columns": True, "format_rows": True}  # widening a column is harmless
-
 
 
 class TemplateError(ValueError):
@@ -274,17 +274,9 @@ class _Renderer:
         last_col = max(info.title_area.max_col, *(f.area.max_col for f in info.fields))
         row = max(f.area.max_row for f in info.fields) + 2
         self._place(ws, spec.Area(1, row, last_col, row), text["heading"], self.f_heading)
-        words = {
-            "document": self.fmt.document,
-            "title": self.fmt.title,
-            "sheets": "”“".join(p.sheet for p in self.fmt.parts),
-            "year": str(year) if year is not None else "本",
-            "where_to_fix": where_to_fix(),
-        }
-        for line in text["lines"]:
+        for line in instruction_lines(self.fmt, year):
             row += 1
-            self._place(ws, spec.Area(1, row, last_col, row), line.format(**words), self.f_line,
-                        heights, widths)
+            self._place(ws, spec.Area(1, row, last_col, row), line, self.f_line, heights, widths)
         self._set_heights(ws, heights)
         ws.print_area(0, 0, row - 1, last_col - 1)
         ws.activate()

@@ -156,7 +156,6 @@ def rules_command() -> None:
     console = Console()
     console.print("[bold]校验规则[/bold]（编号、严重程度、名称，下一行是说明）")
     for r in rules().values():
-        note = "" if r.checked else "（不单独报告）"
         console.print()
         console.print(Text(f"{r.id}  {SEVERITY_ZH[r.severity]}  {r.title}", style="bold"))
-        console.print(Padding(Text(r.description + note, overflow="fold"), (0, 0, 0, 4)))
+        console.print(Padding(Text(r.explained, overflow="fold"), (0, 0, 0, 4)))
