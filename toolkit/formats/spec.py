@@ -96,56 +96,50 @@ def _expand_checks(raw_checks: list[dict], parts: dict[str, Part]) -> tuple[Equa
     return tuple(equations)
 
 
-def _load(path: Traversable) -> Format:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    prefix = data["name_prefix"]
-    parts: dict[str, Part] = {}
-    figures: dict[str, Figure] = {}
-    for raw_part in data["parts"]:
-        heads = {}
-        for h in raw_part.get("heads", ()):
-            ats = h["at"] if isinstance(h["at"], list) else [h["at"]]
-            heads[h["key"]] = Head(h["key"], h["text"], tuple(Area.parse(a) for a in ats))
-        default_kind = raw_part.get("kind", default_kind_id())
-        tables = []
-        for raw_table in raw_part["tables"]:
-            cols = tuple(_label(c, heads, default_kind) for c in raw_table["columns"])
-            rows = tuple(_label(r, heads, None) for r in raw_table["rows"])
-            tables.append(Table(rows, cols))
-            for row in rows:
-                for col in cols:
-                    key = f"{raw_part['key']}.{row.key}.{col.key}"
-                    area = Area(col.area.min_col, row.area.min_row, col.area.max_col, row.area.min_row)
-                    figures[key] = Figure(
-                        key=key,
-                        part=raw_part["key"],
-                        part_number=raw_part["number"],
-                        row=row.key,
-                        column=col.key,
-                        sheet=raw_part["sheet"],
-                        area=area,
-                        kind=row.kind or col.kind or default_kind,
-                        name=prefix + key.replace(".", "_"),
-                        row_label=row,
-                        column_label=col,
-                    )
-        title = raw_part["title"]
-        parts[raw_part["key"]] = Part(
-            key=raw_part["key"],
-            number=raw_part["number"],
-            sheet=raw_part["sheet"],
-            title=title["text"],
-            title_area=Area.parse(title["at"]),
-            orientation=raw_part.get("orientation", "portrait"),
-            widths=dict(raw_part.get("widths", {})),
-            heads=tuple(heads.values()),
-            tables=tuple(tables),
-        )
-    for f in figures.values():
-        if f.kind not in kinds():
-            raise ValueError(f"{path.name}: {f.key} has unknown kind {f.kind!r}")
-    raw_info = data["info"]
-    info = Info(
+def _part(raw_part: dict, prefix: str, figures: dict[str, Figure]) -> Part:
+    """One part of a format; its figures are added to ``figures`` in template order."""
+    heads = {}
+    for h in raw_part.get("heads", ()):
+        ats = h["at"] if isinstance(h["at"], list) else [h["at"]]
+        heads[h["key"]] = Head(h["key"], h["text"], tuple(Area.parse(a) for a in ats))
+    default_kind = raw_part.get("kind", default_kind_id())
+    tables = []
+    for raw_table in raw_part["tables"]:
+        cols = tuple(_label(c, heads, default_kind) for c in raw_table["columns"])
+        rows = tuple(_label(r, heads, None) for r in raw_table["rows"])
+        tables.append(Table(rows, cols))
+        for row in rows:
+            for col in cols:
+                key = f"{raw_part['key']}.{row.key}.{col.key}"
+                figures[key] = Figure(
+                    key=key,
+                    part=raw_part["key"],
+                    part_number=raw_part["number"],
+                    row=row.key,
+                    column=col.key,
+                    sheet=raw_part["sheet"],
+                    area=Area(col.area.min_col, row.area.min_row, col.area.max_col, row.area.min_row),
+                    kind=row.kind or col.kind or default_kind,
+                    name=prefix + key.replace(".", "_"),
+                    row_label=row,
+                    column_label=col,
+                )
+    title = raw_part["title"]
+    return Part(
+        key=raw_part["key"],
+        number=raw_part["number"],
+        sheet=raw_part["sheet"],
+        title=title["text"],
+        title_area=Area.parse(title["at"]),
+        orientation=raw_part.get("orientation", "portrait"),
+        widths=dict(raw_part.get("widths", {})),
+        heads=tuple(heads.values()),
+        tables=tuple(tables),
+    )
+
+
+def _info(raw_info: dict, prefix: str) -> Info:
+    return Info(
         sheet=raw_info["sheet"],
         title=raw_info["title"]["text"],
         title_area=Area.parse(raw_info["title"]["at"]),
@@ -155,6 +149,16 @@ def _load(path: Traversable) -> Format:
             for f in raw_info["fields"]
         ),
     )
+
+
+def _load(path: Traversable) -> Format:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    prefix = data["name_prefix"]
+    figures: dict[str, Figure] = {}
+    parts = {raw["key"]: _part(raw, prefix, figures) for raw in data["parts"]}
+    for f in figures.values():
+        if f.kind not in kinds():
+            raise ValueError(f"{path.name}: {f.key} has unknown kind {f.kind!r}")
     fmt = Format(
         id=data["id"],
         document=data["document"],
@@ -167,7 +171,7 @@ def _load(path: Traversable) -> Format:
         key_figures=tuple(data.get("key_figures", ())),
         roles={role: tuple(keys) for role, keys in (data.get("roles") or {}).items()},
         source=path,
-        info=info,
+        info=_info(data["info"], prefix),
     )
     fmt.figures_by_name = {f.name.lower(): f for f in figures.values()}
     unknown = [k for keys in (fmt.key_figures, *fmt.roles.values()) for k in keys if k not in figures]

@@ -30,6 +30,29 @@ def register(app: typer.Typer) -> None:
     )(template_command)
 
 
+def _format(format_id: str | None, year: int | None):
+    """The format asked for, else the one in force in ``year``, else the newest; a usage
+    error (exit 2) when there is none or it does not cover ``year``."""
+    from toolkit.formats import spec
+
+    known = spec.formats()
+    if format_id is not None:
+        if format_id not in known:
+            _fail(f"没有名为 {format_id} 的报表格式。可用的格式：{'、'.join(known)}", 2)
+        fmt = known[format_id]
+    else:
+        fmt = spec.for_year(year) if year is not None else spec.get()
+    if format_id is not None and year is not None and not fmt.covers(year):
+        _fail(f"{fmt.id}（{fmt.document}）适用于 {_years_zh(fmt)}，不适用于 {year} 年度；"
+              f"{year} 年度请用 " + ("、".join(f.id for f in known.values() if f.covers(year)) or "（无）")
+              + "，或不写 --format 按年度选择。", 2)
+    if year is not None and not fmt.covers(year):
+        ranges = "；".join(f"{f.id}（{f.document}）适用于 {f.years[0]} 年及以后" if f.years[1] >= 2099
+                          else f"{f.id}（{f.document}）适用于 {f.years[0]}–{f.years[1]} 年" for f in known.values())
+        _fail(f"没有适用于 {year} 年度的报表格式。已收录：{ranges}", 2)
+    return fmt
+
+
 def template_command(
     # Optional here so that a missing -o gets a 中文 message rather than click's.
     output: Path | None = typer.Option(None, "-o", "--output",
@@ -40,7 +63,6 @@ def template_command(
     format_id: str | None = typer.Option(None, "--format", help="报表格式，如 gov-2021；不填时按年度选择"),
     roster: Path | None = typer.Option(None, "--roster", help="单位名单（.xlsx 或 .csv，需有“单位名称”列）"),
 ) -> None:
-    from toolkit.formats import spec
     from toolkit.reading.roster import RosterError, read_roster
     from toolkit.template.writer import TemplateError, write_batch, write_template
 
@@ -53,23 +75,7 @@ def template_command(
     if year is not None and not 1000 <= year <= 9999:
         _fail(f"年度应为四位数字，如 2025：{year}", 2)
 
-    known = spec.formats()
-    if format_id is not None:
-        if format_id not in known:
-            _fail(f"没有名为 {format_id} 的报表格式。可用的格式：{'、'.join(known)}", 2)
-        fmt = known[format_id]
-    elif year is not None:
-        fmt = spec.for_year(year)
-    else:
-        fmt = spec.get()
-    if format_id is not None and year is not None and not fmt.covers(year):
-        _fail(f"{fmt.id}（{fmt.document}）适用于 {_years_zh(fmt)}，不适用于 {year} 年度；"
-              f"{year} 年度请用 " + ("、".join(f.id for f in known.values() if f.covers(year)) or "（无）")
-              + "，或不写 --format 按年度选择。", 2)
-    if fmt is None or (year is not None and not fmt.covers(year)):
-        ranges = "；".join(f"{f.id}（{f.document}）适用于 {f.years[0]} 年及以后" if f.years[1] >= 2099
-                          else f"{f.id}（{f.document}）适用于 {f.years[0]}–{f.years[1]} 年" for f in known.values())
-        _fail(f"没有适用于 {year} 年度的报表格式。已收录：{ranges}", 2)
+    fmt = _format(format_id, year)
 
     if roster is None:
         if output.suffix.lower() != ".xlsx":
