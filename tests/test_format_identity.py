@@ -102,3 +102,19 @@ def test_stamp_wins_over_the_year(third_format, tmp_path):
                   info={"agency": "甲局"})
     assert read_return(filled).format_id == "gov-2021"
     assert read_return(_unnamed(filled, tmp_path / "乙局.xlsx")).format_id == NEW_ID
+
+
+def test_published_reports_go_by_their_year_too(third_format, tmp_path):
+    """A published report (no names, no stamp) of 2024 is the 2021 format, one of a year
+    the new format covers is the new format: the same order as a workbook's."""
+    from published_docs import as_text
+
+    from toolkit.reading.published.read import read_published
+
+    values = consistent(spec.get("gov-2021"), random.Random(5))
+    for year, format_id in ((2024, "gov-2021"), (NEW_YEAR + 1, NEW_ID)):
+        path = tmp_path / f"年报{year}.txt"
+        path.write_text(as_text(spec.get(format_id), values, year=year), encoding="utf-8")
+        result = read_published(path)
+        assert (result.format_id, result.year) == (format_id, year)
+        assert not [f.rule for f in result.findings if f.severity == "error"], result.findings

@@ -14,7 +14,7 @@ from pathlib import Path
 from toolkit.common.a1 import parse_ref
 from toolkit.formats import spec
 from toolkit.formats.findings import Finding
-from toolkit.reading import locate
+from toolkit.reading import identity, locate
 from toolkit.reading.agency_block import parse_year
 from toolkit.reading.published import wording
 from toolkit.reading.published.document import SHEET, Document, to_grid
@@ -90,9 +90,11 @@ def read_document(doc: Document, result: ReadResult, expect: spec.Format | None 
 def _detect(grids, year: int | None):
     """The format (by labels; the year in the title decides between formats that fit
     almost as well) and its placing; (None, None) when no format fits."""
-    each = locate.locate_each(grids, spec.formats().values())
+    # Formats in the order a workbook's are tried (reading.identity): a tie of labels goes
+    # to the format in force in the report's year, never to the newest.
+    each = locate.locate_each(grids, identity.preference({}, year))
     fits = {fid: fit for fid, (_loc, fit) in each.items()}
-    best = max(fits, key=lambda fid: fits[fid], default=None)  # ties: the first listed
+    best = max(fits, key=lambda fid: fits[fid], default=None)  # ties: the first in that order
     if best is None or fits[best] < locate.DETECT_MIN:
         return None, None
     chosen = best
