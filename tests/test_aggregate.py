@@ -127,7 +127,8 @@ def test_three_returns_add_up_figure_by_figure(three, tmp_path):
     assert not any(wb[p.sheet].protection.sheet for p in fmt.parts)
     assert not (wb.security and wb.security.lockStructure)
     assert [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"] == [
-        info.sheet, *(p.sheet for p in fmt.parts), "汇总说明"]
+        "汇总说明", info.sheet, *(p.sheet for p in fmt.parts)]
+    assert wb.active.title == "汇总说明"  # a roll-up opens on its own sheet
 
     # The roll-up checks clean.
     [report] = check.read_reports([out])

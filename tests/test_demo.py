@@ -30,7 +30,7 @@ def test_demo_whole_flow(tmp_path, year):
     assert f"{fmt.document}格式" in result.stdout
     samples_list = lambda: all_samples(fmt)  # noqa: E731
 
-    ws = load_workbook(folder / RESULTS / "汇总.xlsx")["汇总"]
+    ws = load_workbook(folder / RESULTS / "汇总.xlsx")["全部文件"]
     rows = list(ws.iter_rows(values_only=True))
     header = next(i for i, r in enumerate(rows) if r and r[0] == "序号")
     cols = {name: j for j, name in enumerate(rows[header])}

@@ -50,7 +50,7 @@ def returns(template_2021, tmp_path):
 
 
 def _total_row(ws):
-    row = next(r for r in ws.iter_rows() if r[1].value == "合计")
+    row = next(r for r in ws.iter_rows() if str(r[1].value).startswith("合计（"))
     return {ws.cell(3, c.column).value: c.value for c in row if c.column > 4}
 
 
@@ -64,6 +64,7 @@ def test_duplicates_counted_once_without_roster(returns, tmp_path):
     ws = openpyxl.load_workbook(batch.summary)["主要数字"]
     totals = _total_row(ws)
     title = FMT.figures[KEY].title
+    assert any(r[1].value == "合计（通过校验的 2 个单位）" for r in ws.iter_rows())
     assert totals[title] == values["second"][KEY] + values["other"][KEY]
     # The same total as the roll-up, which adds each agency once.
     rollup = aggregate([folder], tmp_path / "汇总表.xlsx")

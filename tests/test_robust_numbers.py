@@ -91,7 +91,7 @@ def test_figures_beyond_any_bound_are_classified_and_exact_ones_kept(batch_dir, 
     data = strict_json(out / "findings.json")
     assert len(data["files"]) == 6
     summary = load_workbook(out / "汇总.xlsx")
-    assert summary["汇总"].max_row >= 7
+    assert summary["全部文件"].max_row >= 7
 
     rolled = aggregate([out], tmp_path / "汇总表.xlsx")
     assert {Path(r.path).name for r in rolled.included} == {"good.xlsx", "exact.xlsx"}

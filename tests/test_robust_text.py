@@ -79,7 +79,7 @@ def test_strange_names_and_markup_in_one_batch(tmp_path):
     assert by_path[str(returns / "good.xlsx")]["status"] == "pass"
     annotated = sorted(p.name for p in (out / "annotated").iterdir())
     assert "乙局报表_校验意见.xlsx" in annotated and len(annotated) == 3
-    files = [c.value for c in load_workbook(out / "汇总.xlsx")["汇总"]["D"][1:]]
+    files = [c.value for c in load_workbook(out / "汇总.xlsx")["全部文件"]["D"][1:]]
     assert "乙局报表.xlsx" in files and all("\x1b" not in str(v) for v in files)
 
     roster = write_sample_roster(tmp_path / "名单.xlsx", [

@@ -67,17 +67,20 @@ def test_summary_rows_links_figures_charts(batch, tmp_path):
     path = write_summary(batch, out, annotated=made.for_summary())
     assert path == out / SUMMARY_NAME
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["汇总", "主要数字", "图表"]
+    assert wb.sheetnames == ["报送情况", "全部文件", "主要数字", "图表"]
+    first = wb["报送情况"]  # no roster: one row per agency as the files name it
+    assert first.cell(1, 1).value == "报送情况：共 3 个单位，通过 1 个，需修改 1 个，无法读取 1 个"
+    assert [r[:3] for r in rows_of(first, 3, 8)] == [[1, "甲局", "通过"], [2, EVIL, "需修改"], [3, "丙局", "无法读取"]]
 
-    ws = wb["汇总"]
-    assert ws.cell(1, 1).value == "校验汇总：共 3 个文件，通过 1 个，需修改 1 个，无法读取 1 个"
+    ws = wb["全部文件"]
+    assert ws.cell(1, 1).value == "全部文件：共 3 个，通过 1 个，需修改 1 个，无法读取 1 个"
     assert [c.value for c in ws[3]] == ["序号", "单位名称", "年度", "文件", "状态", "错误数", "提醒数",
                                         "主要问题", "批注文件"]
     rows = rows_of(ws, 3, 9)
     assert [r[:7] for r in rows] == [
         [1, "甲局", 2023, "甲局.xlsx", "通过", 0, 0],
         [2, EVIL, 2023, "乙局.xlsx", "需修改", 3, 1],
-        [3, "（未能读取）", None, "丙局.xlsx", "无法读取", 1, 0],
+        [3, "丙局（按文件名）", None, "丙局.xlsx", "无法读取", 1, 0],
     ]
     assert ws.cell(5, 2).data_type == "s"  # the formula-looking name stays text
     problems = rows[1][7]
@@ -96,7 +99,7 @@ def test_summary_rows_links_figures_charts(batch, tmp_path):
     assert head[4:-1] == [FIG[k].title for k in FMT.key_figures] and head[-1] == "备注"
     col = 5 + FMT.key_figures.index("p3.received.total")
     fee = 5 + FMT.key_figures.index("p2.fees.amount")
-    assert [ws.cell(r, 2).value for r in (4, 5, 6)] == ["甲局", EVIL, "合计"]
+    assert [ws.cell(r, 2).value for r in (4, 5, 6)] == ["甲局", EVIL, "合计（通过校验的 1 个单位）"]
     assert ws.cell(5, 2).data_type == "s"
     assert (ws.cell(4, col).value, ws.cell(5, col).value, ws.cell(6, col).value) == (7, None, 7)
     # 合计 counts passing files only (as the roll-up does): 甲局 passed, 乙局 needs changes.
@@ -104,11 +107,11 @@ def test_summary_rows_links_figures_charts(batch, tmp_path):
 
     ws = wb["图表"]
     assert len(ws._charts) == 2
-    assert [[c.value for c in r] for r in ws.iter_rows(min_row=3, max_row=5, max_col=2)] == \
-           [["通过", 1], ["需修改", 1], ["无法读取", 1]]
-    ranked = [[c.value for c in r] for r in ws.iter_rows(min_row=10, max_row=13, max_col=4)]
-    assert ranked == [["R6.nil", "R6.nil 应填数字 0", 2, 1], ["F1", "F1 空文件", 1, 1],
-                      ["R3", "R3 行合计", 1, 1], ["R8", "R8 现行有效件数衔接", 1, 1]]
+    assert [[c.value for c in r] for r in ws.iter_rows(min_row=3, max_row=6, max_col=2)] == \
+           [["通过", 1], ["需修改", 1], ["无法读取", 1], ["未报送", 0]]
+    ranked = [[c.value for c in r] for r in ws.iter_rows(min_row=11, max_row=14, max_col=4)]
+    assert ranked == [["R6.nil", "应填数字 0", 2, 1], ["F1", "空文件", 1, 1],
+                      ["R3", "行合计", 1, 1], ["R8", "现行有效件数衔接", 1, 1]]
 
 
 def test_rerun_replaces_summary_atomically(batch, tmp_path):
@@ -116,14 +119,14 @@ def test_rerun_replaces_summary_atomically(batch, tmp_path):
     first = write_summary(batch, out)
     write_summary(batch[:1], out)
     assert sorted(p.name for p in out.iterdir()) == [SUMMARY_NAME]
-    ws = openpyxl.load_workbook(first)["汇总"]
+    ws = openpyxl.load_workbook(first)["全部文件"]
     assert len(rows_of(ws, 3, 9)) == 1
 
 
 def test_no_findings_no_bar_chart(batch, tmp_path):
     wb = openpyxl.load_workbook(write_summary(batch[:1], tmp_path))
     assert len(wb["图表"]._charts) == 1
-    assert wb["图表"].cell(10, 1).value == "本批次没有发现问题。"
+    assert wb["图表"].cell(11, 1).value == "本批次没有发现问题。"
 
 
 # ------------------------------------------------------------------ coverage
@@ -181,19 +184,22 @@ def test_coverage_missing_duplicates_outside(tmp_path):
 
     wb = openpyxl.load_workbook(write_summary(reports, tmp_path / "out", coverage=cov))
     ws = wb["报送情况"]
-    assert [c.value for c in ws[3]] == ["序号", "单位名称", "联系人", "电子邮箱", "报送情况", "文件数",
-                                        "采用文件", "状态", "说明"]
-    got = [r[:7] for r in rows_of(ws, 3, 9)]
+    assert [c.value for c in ws[3]] == ["序号", "单位名称", "状态", "采用文件", "错误数", "提醒数", "主要问题", "说明"]
+    got = [r[:4] for r in rows_of(ws, 3, 8)]
     assert got == [
-        [1, "樟树市甲局", "张三", "a@example.cn", "重复报送", 2, "a2.xlsx"],
-        [2, "樟树市乙局", None, None, "已报送", 1, "b.xlsx"],
-        [3, "樟树市丙局", None, None, "未报送", 0, None],
-        [4, "樟树市丁局", None, None, "已报送", 1, "樟树市 丁局 报表.xlsx"],
-        [5, "新余市某局", None, None, "名单外", 1, "x.xlsx"],
-        [6, "（未能读取）", None, None, "无法识别单位", 1, "乱码.xlsx"],
+        [1, "樟树市甲局", "通过", "a2.xlsx"],
+        [2, "樟树市乙局", "通过", "b.xlsx"],
+        [3, "樟树市丙局", "未报送", None],
+        [4, "樟树市丁局", "无法读取", "樟树市 丁局 报表.xlsx"],
+        [5, "新余市某局", "通过", "x.xlsx"],
+        [6, "乱码", "无法读取", "乱码.xlsx"],
     ]
-    assert ws.cell(4, 9).value.startswith("文件修改时间最新（")  # the choice, and its reason
-    assert ws.cell(4, 9).value.endswith("）；未采用：a1.xlsx")
+    # The choice, and its reason.
+    assert ws.cell(4, 8).value.startswith("共 2 个文件，采用的理由：文件修改时间最新（")
+    assert ws.cell(4, 8).value.endswith("）；未采用：a1.xlsx")
+    assert ws.cell(7, 8).value.startswith("文件中未能读取单位名称，按文件名匹配")
+    assert ws.cell(8, 8).value == "单位名称不在名单中"
+    assert ws.cell(9, 8).value == "单位名称和文件名都不在名单中；文件无法读取，单位按文件名识别"
     figs = wb["主要数字"]
     notes = {figs.cell(r, 2).value: figs.cell(r, figs.max_column).value for r in range(4, 7)}
     assert notes["樟树市 甲局"] == "重复报送，未采用" and notes["樟树市甲局\u3000"] in (None, "")
@@ -221,9 +227,11 @@ def test_check_batch_with_roster_keeps_inputs(tmp_path):
     assert {p: sha256(p) for p in inputs} == before
     assert [a.name for a in batch.coverage.missing] == ["樟树市丙局"]
     wb = openpyxl.load_workbook(out / SUMMARY_NAME)
-    assert wb.sheetnames == ["汇总", "主要数字", "图表", "报送情况"]
-    statuses = {r[1]: r[4] for r in rows_of(wb["汇总"], 3, 9)}
+    assert wb.sheetnames == ["报送情况", "全部文件", "主要数字", "图表"]
+    statuses = {r[1]: r[4] for r in rows_of(wb["全部文件"], 3, 9)}
     assert statuses == {"樟树市甲局": "通过", "樟树市乙局": "需修改"}
+    assert {r[1]: r[2] for r in rows_of(wb["报送情况"], 3, 8)} == {
+        "樟树市甲局": "通过", "樟树市乙局": "需修改", "樟树市丙局": "未报送"}
     assert (out / "annotated" / "乙局_校验意见.xlsx").is_file()
     # Running again into the same OUTDIR replaces, and the inputs are still untouched.
     check.run([src], out, roster=roster)

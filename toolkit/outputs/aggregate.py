@@ -39,7 +39,9 @@ from toolkit.common.layout import FINDINGS_JSON
 from toolkit.formats import kinds, spec
 from toolkit.formats.findings import PASS, STATUS_ZH, UNREADABLE, FileReport
 from toolkit.outputs import findings_json
+from toolkit.outputs.campaign import agency_from_filename
 from toolkit.outputs.choice import rank
+from toolkit.outputs.sheets import text_lines
 from toolkit.template import writer as template
 
 NOTE_SHEET = "汇总说明"
@@ -148,7 +150,7 @@ def _is_return(path: Path, root: Path) -> bool:
 
 
 def _who(report: FileReport) -> str:
-    return report.agency or report.meta.get("agency") or Path(report.path).stem
+    return report.agency or report.meta.get("agency") or agency_from_filename(report.path)
 
 
 def _year_zh(year: int | None) -> str:
@@ -289,7 +291,8 @@ def aggregate(sources: list[Path], output: Path, *, region: str | None = None,
     sums = add_up(fmt, included)
     rollup = RollUp(output, fmt.id, region, year, title_agency, sums, included, left)
     try:
-        data = template.render(fmt, agency=title_agency, year=year, locked=False, values=sums)
+        data = template.render(fmt, agency=title_agency, year=year, locked=False, values=sums,
+                               instructions=False)
     except template.TemplateError as exc:
         raise AggregateError(f"无法生成汇总表：{exc}") from None
     atomic.write_bytes(output, _with_note(data, fmt, rollup))
@@ -299,15 +302,31 @@ def aggregate(sources: list[Path], output: Path, *, region: str | None = None,
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 NOTE_HEADERS = ("序号", "单位名称", "文件", "说明")
-NOTE_WIDTHS = (6, 30, 40, 60)
+NOTE_WIDTHS = (6, 26, 34, 40)  # landscape A4 at 100 %: 9 pt or more on paper
+
+
+def _print_setup(ws, rollup: RollUp) -> None:
+    """Landscape A4, one page wide at full size, the region and year on every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    who = (rollup.region or "").replace("&", "&&")
+    ws.oddHeader.left.text = f"{who}{_year_zh(rollup.year)}汇总"
+    ws.oddHeader.right.text = "&A"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def _with_note(xlsx: bytes, fmt: spec.Format, rollup: RollUp) -> bytes:
-    """The template bytes with the sheet 汇总说明 added (after the part sheets) and the
-    roll-up mark; openpyxl keeps the defined names, validations and the stamp."""
+    """The template bytes with the roll-up's own first sheet 汇总说明 (region, year, counts,
+    who is in and who is out) and the roll-up mark; openpyxl keeps the defined names,
+    validations and the stamp."""
     wb = openpyxl.load_workbook(io.BytesIO(xlsx))
-    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
-    ws = wb.create_sheet(NOTE_SHEET, index=wb.worksheets.index(visible[-1]) + 1)
+    ws = wb.create_sheet(NOTE_SHEET, index=0)
+    wb.active = 0
+    for other in wb.worksheets[1:]:
+        other.sheet_view.tabSelected = False
     for i, width in enumerate(NOTE_WIDTHS):
         ws.column_dimensions[chr(ord("A") + i)].width = width
     region = rollup.region or ""
@@ -320,6 +339,7 @@ def _with_note(xlsx: bytes, fmt: spec.Format, rollup: RollUp) -> bytes:
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(NOTE_HEADERS))
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.row_dimensions[2].height = 32
+    _print_setup(ws, rollup)
 
     def section(heading: str, rows: list[tuple[FileReport, str]]) -> None:
         ws.append([])
@@ -330,11 +350,15 @@ def _with_note(xlsx: bytes, fmt: spec.Format, rollup: RollUp) -> bytes:
             cell = ws.cell(ws.max_row, c)
             cell.font, cell.border = Font(bold=True), _BOX
         for n, (report, note) in enumerate(rows, 1):
-            ws.append([n, shown(_who(report)), shown_name(report.path), shown(note)])
+            values = [n, shown(_who(report)), shown_name(report.path), shown(note)]
+            ws.append(values)
             for c in range(1, len(NOTE_HEADERS) + 1):
                 cell = ws.cell(ws.max_row, c)
                 cell.border = _BOX
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+            # openpyxl cannot size a row to its wrapped text: tall enough for the longest.
+            lines = max(text_lines(str(v), w) for v, w in zip(values, NOTE_WIDTHS))
+            ws.row_dimensions[ws.max_row].height = 15 * lines + 3
 
     section("纳入汇总的单位", [(r, STATUS_ZH[PASS] + ("；未填写年度" if r.year is None else ""))
                           for r in rollup.included])

@@ -33,6 +33,7 @@ from toolkit.formats.instructions import instructions
 from toolkit.formats.instructions import lines as instruction_lines
 from toolkit.template.batch_result import Batch
 from toolkit.template.formulas import absolute_ref, join_areas, live_checks
+from toolkit.template.printing import page_header
 from toolkit.template.protection import lock_structure
 
 GENERATOR = stamp.GENERATOR
@@ -43,7 +44,7 @@ BATCH_SUFFIX = "_{year}年政府信息公开年度报表.xlsx"
 
 FONT = {"font_name": "宋体", "font_size": 11}
 LINE_PT = 14.5  # height of one line of 宋体 11 pt, in points
-MIN_ROW_PT = 20.0
+MIN_ROW_PT = 18.0
 WIDE_CHAR = 2.0  # a CJK character is about two column-width units
 RED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 TO_FILL = {"bg_color": "#FFF2CC"}  # a figure cell not filled yet
@@ -132,8 +133,10 @@ def render(
     info: Mapping[str, object] | None = None,
     password: str = DEFAULT_PASSWORD,
     extra_properties: Mapping[str, str] | None = None,
+    instructions: bool = True,
 ) -> bytes:
-    """The template as .xlsx bytes (see write_template)."""
+    """The template as .xlsx bytes (see write_template).  ``instructions=False`` leaves
+    the 填报说明 text out (a roll-up is nobody's return to fill in)."""
     agency = (agency.strip() or None) if isinstance(agency, str) else agency
     if year is not None and not fmt.covers(int(year)):
         raise TemplateError(f"{fmt.document}格式不适用于 {year} 年度（适用于 {fmt.years[0]} 年及以后）"
@@ -151,8 +154,8 @@ def render(
         "strings_to_urls": False,
         "default_format_properties": dict(FONT),
     })
-    r = _Renderer(wb, fmt, locked=locked, password=password)
-    r.info_sheet(agency, year, info or {})
+    r = _Renderer(wb, fmt, locked=locked, password=password, header=page_header(agency, year))
+    r.info_sheet(agency, year, info or {}, instructions=instructions)
     for part in fmt.parts:
         r.part_sheet(part, values or {})
     r.meta_sheet(agency, year)
@@ -178,8 +181,10 @@ def _lines(text: str, width: float) -> int:
 
 
 class _Renderer:
-    def __init__(self, wb: xlsxwriter.Workbook, fmt: spec.Format, *, locked: bool, password: str):
+    def __init__(self, wb: xlsxwriter.Workbook, fmt: spec.Format, *, locked: bool, password: str,
+                 header: str = ""):
         self.wb, self.fmt, self.locked, self.password = wb, fmt, locked, password
+        self.header = header
         self.text = instructions()
         cell = {"border": 1, "text_wrap": True, "valign": "vcenter"}
         add = wb.add_format
@@ -193,6 +198,7 @@ class _Renderer:
         self.f_info_fixed = add({**cell, "align": "left", "bg_color": "#F2F2F2"})
         self.f_heading = add({"bold": True, "font_size": 12, "valign": "vcenter"})
         self.f_line = add({"text_wrap": True, "valign": "top", "align": "left"})
+        self.f_sign = add({"valign": "bottom", "align": "left"})
         self.f_red = add(RED)
         self.f_to_fill = add(TO_FILL)
 
@@ -205,10 +211,13 @@ class _Renderer:
         ws.hide_gridlines(2)
         ws.set_paper(9)  # A4
         ws.set_landscape() if orientation == "landscape" else ws.set_portrait()
-        ws.fit_to_pages(1, 0)
+        # One page per sheet: the widths and fonts of the format data are chosen so that
+        # this prints at 9 pt or more on A4 (tests/test_print.py measures the PDF).
+        ws.fit_to_pages(1, 1)
         ws.center_horizontally()
-        ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
-        ws.set_footer("&C第 &P 页，共 &N 页")
+        ws.set_margins(left=0.4, right=0.4, top=0.55, bottom=0.45)
+        ws.set_header(self.header, {"margin": 0.25})
+        ws.set_footer("&C第 &P 页，共 &N 页", {"margin": 0.2})
         if self.locked:
             ws.protect(self.password, PROTECT_OPTIONS)
         return ws
@@ -233,7 +242,7 @@ class _Renderer:
             ws.write_number(r1, c1, value, fmt)
         if heights is not None and widths is not None and isinstance(value, str) and value:
             rows = area.max_row - area.min_row + 1
-            need = (_lines(value, self._width(widths, area)) * LINE_PT + 5) / rows
+            need = (_lines(value, self._width(widths, area)) * LINE_PT + 3) / rows
             for row in range(area.min_row, area.max_row + 1):
                 heights[row] = max(heights.get(row, MIN_ROW_PT), need)
 
@@ -250,7 +259,8 @@ class _Renderer:
 
     # -- the 填报说明 sheet with the agency block -------------------------------
 
-    def info_sheet(self, agency: str | None, year: int | None, prefill: Mapping[str, object]) -> None:
+    def info_sheet(self, agency: str | None, year: int | None, prefill: Mapping[str, object],
+                   *, instructions: bool = True) -> None:
         info, text = self.fmt.info, self.text
         widths = text["widths"]
         ws = self._sheet(info.sheet, widths, "portrait")
@@ -273,6 +283,10 @@ class _Renderer:
         # The 填报说明 text, below the block, across its width.
         last_col = max(info.title_area.max_col, *(f.area.max_col for f in info.fields))
         row = max(f.area.max_row for f in info.fields) + 2
+        if not instructions:
+            self._set_heights(ws, heights)
+            ws.print_area(0, 0, row - 3, last_col - 1)
+            return
         self._place(ws, spec.Area(1, row, last_col, row), text["heading"], self.f_heading)
         for line in instruction_lines(self.fmt, year):
             row += 1
@@ -287,7 +301,7 @@ class _Renderer:
         ws = self._sheet(part.sheet, part.widths, part.orientation)
         w, heights = part.widths, {}
         self._place(ws, part.title_area, part.title, self.f_title)
-        heights[part.title_area.min_row] = 36
+        heights[part.title_area.min_row] = 30
         for head in part.heads:
             for area in head.areas:
                 self._place(ws, area, head.text, self.f_head, heights, w)
@@ -324,6 +338,10 @@ class _Renderer:
         ws.repeat_rows(0, header_rows - 1)
         last_row = max(f.area.max_row for f in figures)
         last_col = max(part.last_col, *(f.area.max_col for f in figures))
+        if part is self.fmt.parts[-1]:  # the signatures offices ask for, on the last page
+            last_row += 2
+            self._place(ws, spec.Area(1, last_row, last_col, last_row), self.text["signature"], self.f_sign)
+            ws.set_row(last_row - 1, 30)
         ws.print_area(0, 0, last_row - 1, last_col - 1)
 
     def _validations(self, ws, figures: list[spec.Figure]) -> None:
