@@ -196,3 +196,31 @@ def SEVERITY(rule) -> str:
     from toolkit.formats.catalogue import SEVERITY_ZH
 
     return SEVERITY_ZH[rule.severity]
+
+
+# -- item 11: the distribution mail and the demo roster ----------------------------------
+
+def test_distribution_mail_asks_to_check_the_locked_fields_not_to_fill_them(tmp_path):
+    from datetime import date
+
+    from toolkit.mailing.messages import Attachment, template_message
+
+    fmt = spec.get("gov-2021")
+    path = write_template(tmp_path / "甲局_2025年政府信息公开年度报表.xlsx", fmt, agency="甲局", year=2025)
+    mail = template_message("甲局", ["jia@example.cn"], Attachment(path.name, path.read_bytes()), year=2025,
+                            format_id=fmt.id, deadline=date(2026, 1, 31), signer=None, today=date(2026, 1, 5),
+                            key=None)
+    labels = {f.key: f.text for f in fmt.info.fields}
+    others = "、".join(t for k, t in labels.items() if k not in ("agency", "year"))
+    assert (f"1. 在“{fmt.info.sheet}”工作表核对{labels['agency']}、{labels['year']}（已填好并锁定，"
+            f"如有错误请回复告知），填写{others}；") in mail.body
+    assert "根据校验结果" not in mail.body and "本邮件由报表工具按单位名单生成" in mail.body
+
+
+def test_demo_roster_names_people_as_contacts(tmp_path):
+    from toolkit.cli.demo import ROSTER, run_demo
+    from toolkit.reading.roster import read_roster
+
+    run_demo(tmp_path / "演示")
+    contacts = [e.contact for e in read_roster(tmp_path / "演示" / ROSTER)]
+    assert contacts and all(c and c != "联系人" for c in contacts)

@@ -32,6 +32,7 @@ from toolkit.template.writer import write_batch
 ROSTER = "单位名单.xlsx"
 TEMPLATES = "1-下发模板"
 RETURNS = "2-报送文件"
+CONTACTS = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏")  # sample people, one per agency
 RESULTS = "3-校验结果"
 RESULTS_2 = "4-第二轮校验结果"
 REMINDERS = "5-催报"
@@ -98,7 +99,8 @@ def run_demo(folder: str | Path, *, year: int | None = None, workers: int | None
     cases = samples_list(fmt)
 
     roster_path = folder / ROSTER
-    write_sample_roster(roster_path, [RosterEntry(c.name, "联系人", c.email, "") for c in cases])
+    write_sample_roster(roster_path, [RosterEntry(c.name, CONTACTS[i % len(CONTACTS)], c.email, "")
+                                      for i, c in enumerate(cases)])
     entries = read_roster(roster_path)
 
     for sub in (TEMPLATES, RETURNS, RESULTS, RESULTS_2, REMINDERS):  # a rerun starts from a clean slate

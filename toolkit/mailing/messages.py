@@ -33,6 +33,7 @@ POLICY = email_policy.SMTP.clone(refold_source="none")
 MAX_PROBLEMS = 10  # problems listed in a body; the rest are in the annotated copy
 MAX_PARAM_LINE = 900  # below SMTP's 998-character line limit, with room for the name
 DEFAULT_SIGNER = "政务公开办"
+LOCKED_INFO = ("agency", "year")  # info fields `template --roster` fills in and locks
 PLACEHOLDER_SENDER = "disclosure@localhost"  # dry runs without a configured sender
 
 MIME_TYPES = {
@@ -155,9 +156,9 @@ def problem_line(finding: dict) -> str:
     return f"{head}{where}：{message}" if where else f"{head}{message}"
 
 
-def _sign_off(signer: str | None, today: date) -> list[str]:
+def _sign_off(signer: str | None, today: date, *, made_from: str = "根据校验结果") -> list[str]:
     return ["", signer or DEFAULT_SIGNER, zh_date(today), "",
-            "（本邮件由报表校验工具根据校验结果生成；如有疑问，请直接回复本邮件。）"]
+            f"（本邮件由报表工具{made_from}生成；如有疑问，请直接回复本邮件。）"]
 
 
 def feedback_message(agency: str, to: list[str], files: list[dict], attachments: list[Attachment],
@@ -228,18 +229,20 @@ def template_message(agency: str, to: list[str], attachment: Attachment, *, year
     subject = f"【请填报】{title} — {agency}（请于{zh_date(deadline)}前报送）"
     parts = "；".join(p.title for p in fmt.parts)
     numbers = "、".join(p.number for p in fmt.parts)
-    info = "、".join(f.text for f in fmt.info.fields)
+    # 单位名称 and 年度 are filled in and locked (template --roster): checked, not typed.
+    locked = "、".join(f.text for f in fmt.info.fields if f.key in LOCKED_INFO)
+    info = "、".join(f.text for f in fmt.info.fields if f.key not in LOCKED_INFO)
     lines = [
         f"{agency}：", "",
         f"现将《{title}》填报模板（附件《{attachment.name}》）发给贵单位，"
         f"请于{zh_date(deadline)}前填好并报送。", "",
         "填报要求：",
-        f"1. 在“{fmt.info.sheet}”工作表核对并填写{info}；",
+        f"1. 在“{fmt.info.sheet}”工作表核对{locked}（已填好并锁定，如有错误请回复告知），填写{info}；",
         f"2. 填写第{numbers}部分（{parts}）的全部数字格；",
         "3. 没有数据的格子请填数字 0，不要留空，不要填“无”“—”等文字，也不要在数字后面带单位；",
         "4. 表格结构已锁定，请不要增删行列、改动表格中的文字或另建新表；",
         "5. 填好后保存为 .xlsx 格式（文件名可不改），直接回复本邮件，将文件作为附件发回。", "",
         "报送后我们会逐项校验，有问题的会通过邮件告知。",
     ]
-    body = "\n".join([*lines, *_sign_off(signer, today)]) + "\n"
+    body = "\n".join([*lines, *_sign_off(signer, today, made_from="按单位名单")]) + "\n"
     return Outgoing(agency, TEMPLATE, to, subject, body, [attachment], key)
