@@ -18,6 +18,7 @@ import pytest
 from figures import filled_return, sha256
 from openpyxl.xml.functions import tostring
 
+from toolkit.common import atomic
 from toolkit.formats import samples, spec
 from toolkit.formats.findings import FileReport, Finding
 from toolkit.outputs.annotate import (
@@ -256,8 +257,10 @@ def test_batch_names_rerun_and_inputs_untouched(tmp_path):
     inside.parent.mkdir(parents=True)
     shutil.copy(a, inside)
     stale = out / "annotated" / "旧单位_校验意见.xlsx"
-    shutil.copy(a, stale)
-    inputs = [a, b, clean, inside]
+    atomic.write_bytes(stale, a.read_bytes())  # an earlier run's copy: the toolkit's own
+    theirs = out / "annotated" / "别人_校验意见.xlsx"  # a copy nobody can prove is ours
+    shutil.copy(a, theirs)
+    inputs = [a, b, clean, inside, theirs]
     before = {p: sha256(p) for p in inputs}
     bad = [Finding.of("R6.nil", figure=FIG["p3.open.total"], value="无")]
     reports = [report_for(a, bad), report_for(b, bad), report_for(clean, []), report_for(inside, bad)]
@@ -268,13 +271,13 @@ def test_batch_names_rerun_and_inputs_untouched(tmp_path):
     assert str(clean) not in result.paths and not result.skipped
     assert not stale.exists()  # an earlier run's copy that this run did not make
     assert {p: sha256(p) for p in inputs} == before
-    files = sorted(p.name for p in (out / "annotated").iterdir())
-    assert files == ["报表_校验意见.xlsx", *names]
+    files = sorted(p.name for p in (out / "annotated").iterdir() if not p.name.startswith("."))
+    assert files == sorted(["报表_校验意见.xlsx", "别人_校验意见.xlsx", *names])
 
     # Re-running into the same OUTDIR gives the same set, nothing stacked.
     again = annotate_all(reports, out)
     assert sorted(p.name for p in again.paths.values()) == names
-    assert sorted(p.name for p in (out / "annotated").iterdir()) == files
+    assert sorted(p.name for p in (out / "annotated").iterdir() if not p.name.startswith(".")) == files
     assert {p: sha256(p) for p in inputs} == before
 
 

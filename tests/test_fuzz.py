@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import random
 import shutil
 import unicodedata
@@ -314,3 +315,92 @@ def test_broken_deflate_in_styles_is_unreadable_at_the_book_level(seeds, tmp_pat
     with open_book(bad) as book, pytest.raises(Unreadable) as err:
         book.read_cells(sheet, [FMT.figures["p3.open.natural"].cell])
     assert err.value.code == "F3"
+
+
+# ------------------------------------------------------------------ names, options, rosters (issue 13)
+
+NAME_BYTES = st.binary(min_size=1, max_size=120).map(lambda b: b.replace(b"/", b"_").replace(b"\0", b"_"))
+
+
+@settings(FUZZ, max_examples=15)
+@given(names=st.lists(NAME_BYTES, min_size=1, max_size=4, unique=True))
+def test_fuzzed_file_names(seeds, tmp_path_factory, names):
+    """Any bytes a file system allows in a name (not UTF-8, control characters, markup):
+    every file is reported, findings.json is strict JSON naming the real files."""
+    import json
+
+    from toolkit.common.display import shown_name
+
+    folder = tmp_path_factory.mktemp("names")
+    made = []
+    for raw in names:
+        name = os.fsdecode(raw + b".xlsx")
+        if name.startswith(("~$", ".")):
+            continue
+        made.append(Path(shutil.copy(seeds["seed"], folder / name)))
+    out = folder.parent / f"{folder.name}-out"
+    check_batch(folder, seeds, out=out)
+    data = json.loads((out / "findings.json").read_text(encoding="utf-8"),
+                      parse_constant=lambda c: pytest.fail(f"findings.json holds {c}"))
+    assert sorted(f["path"] for f in data["files"]) == sorted(str(p) for p in [*made, folder / "good.xlsx"])
+    for p in made:
+        assert not any(ch in shown_name(p) for ch in "\x1b\x07\x9b\n\r")
+
+
+OPTION_VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers(-5, 5).map(str),
+                          st.sampled_from(["inf", "-inf", "nan", "NaN", "1e999", "0", "-0", "", " ", "二十", "1,5"]),
+                          st.text(max_size=6))
+
+
+@settings(FUZZ, max_examples=25)
+@given(option=st.sampled_from(["--max-mb", "--seconds", "--workers"]), value=OPTION_VALUES)
+def test_fuzzed_options(seeds, tmp_path_factory, option, value):
+    """Whatever is typed after an option: a run (0/1) or a usage error (2), in 中文."""
+    from typer.testing import CliRunner
+
+    from toolkit.cli import app
+
+    folder = tmp_path_factory.mktemp("opts")
+    shutil.copy(seeds["good"], folder / "good.xlsx")
+    result = CliRunner().invoke(app, ["check", str(folder), "-o", str(folder.parent / f"{folder.name}-out"),
+                                      "--workers", "1", option, value] if option != "--workers"
+                                else ["check", str(folder), "-o", str(folder.parent / f"{folder.name}-out"),
+                                      option, value])
+    assert result.exit_code in (0, 2), (option, value, result.output, result.exception)
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    if result.exit_code == 2:
+        assert "无效" in result.output or "不是" in result.output, result.output
+    else:
+        assert "通过 1" in result.output
+
+
+ROSTER_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(FUZZ, max_examples=15)
+@given(rows=st.lists(st.tuples(ROSTER_TEXT, ROSTER_TEXT, ROSTER_TEXT), min_size=1, max_size=5))
+def test_fuzzed_rosters(tmp_path_factory, rows):
+    """Any text in a roster's cells (line breaks, dots, slashes, control characters):
+    a RosterError in 中文, or templates and drafts for every agency, none hidden."""
+    import csv
+    import datetime
+
+    from toolkit.mailing import SmtpSettings, distribute_templates
+    from toolkit.reading.roster import RosterError, read_roster
+    from toolkit.template.writer import write_batch
+
+    folder = tmp_path_factory.mktemp("roster")
+    path = folder / "名单.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([["单位名称", "联系人", "电子邮箱"], *map(list, rows)])
+    try:
+        entries = read_roster(path)
+    except RosterError as exc:
+        assert _has_cjk(str(exc))
+        return
+    assert all("\n" not in e.name and "\r" not in e.name for e in entries)
+    paths = write_batch(entries, folder / "模板", year=2025)
+    assert len(paths) == len(entries) and not [p for p in paths if p.name.startswith(".")]
+    run = distribute_templates(folder / "模板", entries, SmtpSettings(), deadline=datetime.date(2026, 1, 31),
+                               year=2025, dry_run=True)
+    assert all(_has_cjk(line) for line in run.lines_zh())

@@ -79,12 +79,13 @@ def _kill_when_annotating(proc: subprocess.Popen, out: Path, timeout: float = 12
 
 
 def _stale_findings(out: Path) -> None:
-    """A previous run's findings.json (all returns passed) that the new run must not leave."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / check.FINDINGS_JSON).write_text(json.dumps(
+    """A previous run's findings.json (all returns passed) that the new run must not leave
+    (written as the toolkit writes it, so it is the toolkit's to replace)."""
+    from toolkit.common import atomic
+
+    atomic.write_text(out / check.FINDINGS_JSON, json.dumps(
         {"format": FMT.id, "generated_at": "2025-01-01T00:00:00+00:00",
-         "files": [{"path": "旧.xlsx", "status": "pass", "findings": []}]}, ensure_ascii=False),
-        encoding="utf-8")
+         "files": [{"path": "旧.xlsx", "status": "pass", "findings": []}]}, ensure_ascii=False))
 
 
 def test_killed_batch_leaves_nothing_trusted_and_a_rerun_completes(inbox, tmp_path):
@@ -150,13 +151,18 @@ def test_killed_batch_leaves_nothing_trusted_and_a_rerun_completes(inbox, tmp_pa
 
 def test_rerun_sweeps_temporaries_of_a_killed_run(inbox, tmp_path):
     """Leftover ``.*.partial`` files are never trusted, but they are litter in the
-    folder an office mails from; a rerun into the same OUTDIR should remove them."""
+    folder an office mails from; a rerun into the same OUTDIR should remove them — from
+    the folders the toolkit made, never from a folder of the user's beneath OUTDIR."""
+    from toolkit.common import ownership
+
     out = tmp_path / "校验结果"
+    ownership.make_dirs(out / "annotated")  # as the killed run left them: folders of ours
     planted = [out / f".{check.FINDINGS_JSON}.abc123.partial", out / "annotated" / ".某局_校验意见.xlsx.abc123.partial",
                out / ".汇总.xlsx.abc123.partial"]
-    for p in planted:
+    theirs = [out / "我的文件夹" / ".报表.xlsx.abc123.partial", out / "我的文件夹" / "子" / ".x.partial"]
+    for p in planted + theirs:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"PK\x03\x04half")
     check.run([inbox], out, workers=2)
     assert (out / check.FINDINGS_JSON).is_file()
-    assert partials(out) == [], "check.run 应在写出结果前清除上次被中断时留下的 .partial 临时文件"
+    assert partials(out) == theirs, "check.run 应只清除本工具的文件夹中上次被中断时留下的 .partial 临时文件"

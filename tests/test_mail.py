@@ -25,6 +25,7 @@ from openpyxl.packaging.custom import StringProperty
 from typer.testing import CliRunner
 
 from toolkit.cli import app
+from toolkit.common import atomic
 from toolkit.formats import spec
 from toolkit.formats.findings import STATUS_ZH, Finding
 from toolkit.mailing import (
@@ -600,11 +601,12 @@ def test_end_to_end_templates_out_returns_checked_feedback_back(server, tmp_path
 
 def test_agency_listed_twice_gets_one_message_and_stale_drafts_go(outdir):
     entries = [*roster_entries(), RosterEntry(f"示例市 {'甲'}局", email="other@example.cn", row=9)]
-    (outdir / "outbox").mkdir()
-    (outdir / "outbox" / "示例市庚局_校验意见.eml").write_bytes(b"old")
+    atomic.write_bytes(outdir / "outbox" / "示例市庚局_校验意见.eml", b"old")  # an earlier preview's
+    (outdir / "outbox" / f"{JIA}_校验意见.eml").write_bytes(b"mine")  # not the toolkit's: kept
     run = send_feedback(outdir, entries, SmtpSettings(), dry_run=True, today=TODAY)
-    assert sorted(p.name for p in (outdir / "outbox").iterdir()) == sorted(
-        f"{n}_校验意见.eml" for n in (JIA, YI, BING))
+    assert sorted(p.name for p in (outdir / "outbox").iterdir() if not p.name.startswith(".")) == sorted(
+        [f"{JIA}_校验意见_2.eml", *(f"{n}_校验意见.eml" for n in (JIA, YI, BING))])
+    assert (outdir / "outbox" / f"{JIA}_校验意见.eml").read_bytes() == b"mine"
     assert [o.address for o in run.drafted if o.agency == JIA] == [ADDR[JIA]]
     assert any("出现了多次" in line for line in run.lines_zh())
 

@@ -62,7 +62,7 @@ def batch_dir(tmp_path) -> Path:
 
 
 def test_figures_beyond_any_bound_are_classified_and_exact_ones_kept(batch_dir, tmp_path):
-    inputs = sorted(batch_dir.iterdir())
+    inputs = sorted(batch_dir.glob("*.xlsx"))
     before = {p: sha256(p) for p in inputs}
     out = tmp_path / "out"
     batch = check.run([batch_dir], out, workers=1)

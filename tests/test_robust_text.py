@@ -56,7 +56,7 @@ def test_strange_names_and_markup_in_one_batch(tmp_path):
     make(returns, BAD_BYTES, MARKUP_AGENCIES[1], **{"p2.rules.issued": "[bold]3[/bold]"})
     make(returns, ESC_NAMES[0], MARKUP_AGENCIES[2])
     make(returns, ESC_NAMES[1], "己局", **{"p2.rules.repealed": "\x9b2J"})
-    inputs = sorted(returns.iterdir())
+    inputs = sorted(p for p in returns.iterdir() if p.suffix == ".xlsx")
     before = {p: sha256(p) for p in inputs}
 
     out = tmp_path / "out"
@@ -77,7 +77,7 @@ def test_strange_names_and_markup_in_one_batch(tmp_path):
     assert all(Path(p).is_file() for p in by_path)
     assert by_path[str(returns / GBK_NAME)]["agency"] == "乙局[/b]"
     assert by_path[str(returns / "good.xlsx")]["status"] == "pass"
-    annotated = sorted(p.name for p in (out / "annotated").iterdir())
+    annotated = sorted(p.name for p in (out / "annotated").glob("*.xlsx"))
     assert "乙局报表_校验意见.xlsx" in annotated and len(annotated) == 3
     files = [c.value for c in load_workbook(out / "汇总.xlsx")["全部文件"]["D"][1:]]
     assert "乙局报表.xlsx" in files and all("\x1b" not in str(v) for v in files)

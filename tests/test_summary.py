@@ -118,7 +118,7 @@ def test_rerun_replaces_summary_atomically(batch, tmp_path):
     out = tmp_path / "out"
     first = write_summary(batch, out)
     write_summary(batch[:1], out)
-    assert sorted(p.name for p in out.iterdir()) == [SUMMARY_NAME]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [SUMMARY_NAME]
     ws = openpyxl.load_workbook(first)["全部文件"]
     assert len(rows_of(ws, 3, 9)) == 1
 
@@ -235,7 +235,7 @@ def test_check_batch_with_roster_keeps_inputs(tmp_path):
     assert (out / "annotated" / "乙局_校验意见.xlsx").is_file()
     # Running again into the same OUTDIR replaces, and the inputs are still untouched.
     check.run([src], out, roster=roster)
-    assert sorted(p.name for p in (out / "annotated").iterdir()) == ["乙局_校验意见.xlsx"]
+    assert sorted(p.name for p in (out / "annotated").iterdir() if not p.name.startswith(".")) == ["乙局_校验意见.xlsx"]
     assert {p: sha256(p) for p in inputs} == before
 
 

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from toolkit import __version__
 from toolkit.cli.commands import template as template_command
+from toolkit.common import ownership
 from toolkit.formats import samples, spec
 from toolkit.formats.catalogue import rules
 from toolkit.formats.instructions import lines as instruction_lines
@@ -499,7 +500,7 @@ def test_batch_one_template_per_agency_with_safe_unique_names(tmp_path):
 
 def test_output_is_valid_zip_without_leftovers(tmp_path):
     path = template.write_template(tmp_path / "模板.xlsx", FMT)
-    assert [p.name for p in tmp_path.iterdir()] == ["模板.xlsx"]
+    assert [p.name for p in tmp_path.iterdir() if p.name != ownership.LEDGER] == ["模板.xlsx"]
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
 
@@ -530,7 +531,7 @@ def test_cli_roster_batch(tmp_path):
     result = runner.invoke(app, ["template", "--roster", str(roster), "-o", str(tmp_path / "out"),
                                  "--year", "2025"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == [
         "乙局_2025年政府信息公开年度报表.xlsx", "甲局_2025年政府信息公开年度报表.xlsx"]
     assert "2 个" in result.output
 

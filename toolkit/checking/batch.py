@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from toolkit.checking import narrative
+from toolkit.checking.pool import pooled
 from toolkit.checking.validate import CHUNK, validate
-from toolkit.common.layout import ANNOTATED_DIR, IMPORTED_DIR, OUTBOX, SUMMARY_NAME
+from toolkit.common import ownership
+from toolkit.common.layout import (
+    ANNOTATED_DIR,
+    ANNOTATED_MARK,
+    IMPORTED_DIR,
+    OUTBOX,
+    SUMMARY_NAME,
+)
 from toolkit.common.oserrors import why
 from toolkit.formats import spec
 from toolkit.formats.findings import FigureValues, FileReport, Finding
+from toolkit.reading.localfile import not_a_file
 from toolkit.reading.published.forms import form_of
 from toolkit.reading.published.read import read_published
 from toolkit.reading.reader import ReadResult, read_return
@@ -27,26 +35,48 @@ POOL_THRESHOLD = 8  # fewer files than this are read in-process: a pool costs mo
 
 
 def collect(paths: Iterable[str | os.PathLike], *, exclude: Path | None = None) -> list[Path]:
-    """Return files named by ``paths`` (folders recursively), in a stable order.
+    """Return files named by ``paths`` (folders recursively), in a stable order, each
+    once however it was named (relative, absolute, through ``..`` or a link: one file).
 
-    Office lock files (~$…) and the outputs of a check into ``exclude`` (its annotated
-    copies, mail drafts, 汇总.xlsx) are skipped, so OUTDIR may even be the returns'
-    own folder; a file named directly is taken whatever its extension (its content
-    decides what it is)."""
-    found: dict[Path, None] = {}
-    outputs = _outputs(exclude)
+    In a folder: Office lock files (~$…) and hidden files are skipped, and so is what the
+    toolkit wrote itself (``walk``); ``exclude`` (this run's OUTDIR) needs no special
+    case: it is ours.  Links that lead nowhere, FIFOs and devices with a return's
+    extension are listed (the reader gives them a verdict, never opens them).  A file
+    named directly is taken whatever its extension (its content decides what it is)."""
+    found: dict[object, Path] = {}
     for p in map(Path, paths):
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if not f.is_file() or f.name.startswith(("~$", ".")) or f.suffix.lower() not in SUFFIXES + PUBLISHED_SUFFIXES:
-                    continue
-                resolved = f.resolve()
-                if resolved in outputs[0] or any(d in resolved.parents for d in outputs[1]):
-                    continue
-                found.setdefault(f, None)
+            for f in walk(p):
+                if not f.name.startswith(("~$", ".")) and f.suffix.lower() in SUFFIXES + PUBLISHED_SUFFIXES:
+                    found.setdefault(identity(f), f)
         else:
-            found.setdefault(p, None)
-    return list(found)
+            found.setdefault(identity(p), p)
+    return list(found.values())
+
+
+def walk(root: Path) -> Iterator[Path]:
+    """Every entry under ``root`` but folders (links and special files included), in a
+    stable order, without what the toolkit wrote itself (common.ownership): folders it
+    created below ``root`` (an earlier round's OUTDIR, annotated/, outbox/, whatever
+    their names) and outputs it made, unchanged (汇总.xlsx, a roll-up).  Templates and
+    annotated copies of ours are kept: they come back as returns."""
+    for folder, dirs, names in os.walk(root):  # links to folders are not followed
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not ownership.holds_outputs(here / d))
+        for name in sorted(names):
+            f = here / name
+            if ANNOTATED_MARK not in f.stem and ownership.kind_of(f) == ownership.OUTPUT:
+                continue
+            yield f
+
+
+def identity(path: Path) -> object:
+    """The same file under any name: its device and inode, else its absolute path."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return os.path.abspath(path)
+    return (st.st_dev, st.st_ino)
 
 
 def _outputs(outdir: Path | None) -> tuple[set[Path], tuple[Path, ...]]:
@@ -60,6 +90,11 @@ def _outputs(outdir: Path | None) -> tuple[set[Path], tuple[Path, ...]]:
 def _read_one(args) -> ReadResult:
     path, limits, expect_id = args
     expect = spec.get(expect_id) if expect_id else None
+    problem = not_a_file(Path(path))  # a FIFO or a device is never opened: no hang
+    if problem is not None:
+        result = ReadResult(path=str(path))
+        result.unreadable = problem
+        return result
     try:
         if form_of(Path(path)) is not None:
             return read_published(path, limits=limits, expect=expect)
@@ -79,18 +114,19 @@ def iter_results(files: list[Path], *, workers: int | None = None, limits: Limit
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     if workers <= 1 or len(files) < POOL_THRESHOLD:
         results = map(_read_one, jobs)
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(max_workers=workers)
-        results = pool.map(_read_one, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 4))))
-    try:
-        for done, result in enumerate(results, start=1):
-            if progress:
-                progress(done, len(jobs))
-            yield result
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    else:  # a worker killed (out of memory) costs its file a verdict, not the batch
+        results = pooled(_read_one, jobs, workers=workers, on_killed=_killed,
+                         chunksize=max(1, min(32, len(jobs) // (workers * 4))))
+    for done, result in enumerate(results, start=1):
+        if progress:
+            progress(done, len(jobs))
+        yield result
+
+
+def _killed(job) -> ReadResult:
+    result = ReadResult(path=str(job[0]))
+    result.unreadable = Finding.of("L3", detail="进程被系统终止，可能是内存不足")
+    return result
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

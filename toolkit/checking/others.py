@@ -11,7 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.checking.batch import identity, walk
 from toolkit.common.oserrors import why
+from toolkit.common.paths import absolute
+from toolkit.reading.localfile import not_a_file
 from toolkit.reading.published.forms import form_of
 from toolkit.workbook.book import Unreadable, open_book
 
@@ -22,26 +25,28 @@ class Other:
     verdict: str  # 中文
 
     def to_json(self) -> dict:
-        return {"path": str(Path(self.path).resolve()), "verdict": self.verdict}
+        return {"path": str(absolute(self.path)), "verdict": self.verdict}
 
 
 def sort_out(paths: Iterable[str | os.PathLike], collected: list[Path], outputs) -> tuple[list[Path], list[Other]]:
     """(files to check besides ``collected``, the other files with their verdicts), for
     the folders among ``paths``; ``outputs`` is batch._outputs(OUTDIR)."""
-    taken = {p.resolve() for p in collected}
+    taken = {identity(p) for p in collected}
     extra: list[Path] = []
     others: list[Other] = []
     for folder in (Path(p) for p in paths):
         if not folder.is_dir():
             continue
-        for f in sorted(folder.rglob("*")):
-            if not f.is_file() or f.resolve() in taken:
+        for f in walk(folder):  # what the toolkit wrote itself is not walked (ownership)
+            key = identity(f)
+            if key in taken:
                 continue
-            resolved = f.resolve()
+            resolved = absolute(f)
             if resolved in outputs[0] or any(d in resolved.parents for d in outputs[1]):
                 continue
-            taken.add(resolved)
-            verdict = _verdict(f)
+            taken.add(key)
+            problem = not_a_file(f)  # a FIFO, a device, a broken link: never opened
+            verdict = f"{problem.message}，未校验" if problem is not None else _verdict(f)
             if verdict is None:
                 extra.append(f)
             else:

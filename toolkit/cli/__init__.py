@@ -11,6 +11,7 @@ import typer
 from toolkit.cli import cli_zh
 from toolkit.cli.commands import register_all
 from toolkit.common.display import shown
+from toolkit.common.ownership import Refused
 
 cli_zh.install()
 INTERRUPTED = 130  # what typer exits with on Ctrl-C
@@ -54,6 +55,9 @@ def main() -> None:  # pragma: no cover - exercised through the console script
             print("已中断。", file=sys.stderr)
             sys.exit(1)
         raise
+    except Refused as exc:  # would touch what is not ours, or cannot write: nothing was read
+        print(shown(exc), file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         sys.exit(1)

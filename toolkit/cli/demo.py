@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime
 import io
 import random
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 
 from toolkit.cli.commands.status import show
+from toolkit.common import atomic, lock, ownership
 from toolkit.formats import samples, spec
 from toolkit.ledger import Ledger
 from toolkit.mailing.remind import remind
@@ -92,21 +92,31 @@ class DemoRun:
 
 def run_demo(folder: str | Path, *, year: int | None = None, workers: int | None = None) -> DemoRun:
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    with lock.locked(folder):
+        return _demo(folder, year=year, workers=workers)
+
+
+def _demo(folder: Path, *, year: int | None, workers: int | None) -> DemoRun:
     _, seed_year = samples.seed_agency()
     year = year or seed_year
     fmt = spec.for_year(year)
     cases = samples_list(fmt)
 
     roster_path = folder / ROSTER
+    # A rerun starts from a clean slate, but only ours: a roster, a ledger, a folder or a
+    # file the demo did not make refuses the run (ownership.NotOurs) before anything is
+    # written or deleted (`disclosure demo .` in an office's working folder).
+    ownership.claim(roster_path)
+    ownership.claim(folder / LEDGER)
+    for sub in (TEMPLATES, RETURNS, RESULTS, RESULTS_2, REMINDERS):
+        ownership.clear(folder / sub)
+    if ownership.remove(folder / LEDGER):  # the demo's own ledger, from an earlier demo
+        for part in ("-wal", "-shm"):
+            (folder / (LEDGER + part)).unlink(missing_ok=True)
     write_sample_roster(roster_path, [RosterEntry(c.name, CONTACTS[i % len(CONTACTS)], c.email, "")
                                       for i, c in enumerate(cases)])
     entries = read_roster(roster_path)
 
-    for sub in (TEMPLATES, RETURNS, RESULTS, RESULTS_2, REMINDERS):  # a rerun starts from a clean slate
-        shutil.rmtree(folder / sub, ignore_errors=True)
-    for part in ("", "-wal", "-shm"):  # the demo's own ledger, from an earlier demo
-        (folder / (LEDGER + part)).unlink(missing_ok=True)
     today = datetime.date.today()
     deadline = today + datetime.timedelta(days=3)  # near: the reminders are due
     settings = SmtpSettings()
@@ -115,8 +125,7 @@ def run_demo(folder: str | Path, *, year: int | None = None, workers: int | None
         templates = write_batch(entries, folder / TEMPLATES, year=year, fmt=fmt)
         distributed = distribute_templates(folder / TEMPLATES, entries, settings, deadline=deadline, year=year,
                                            dry_run=True, ledger=ledger)
-        returns = folder / RETURNS
-        returns.mkdir()
+        returns = ownership.make_dirs(folder / RETURNS, holds=ownership.RETURN)
         _round_one(cases, templates, returns, fmt, year)
         batch = check.run([returns], folder / RESULTS, roster=roster_path, workers=workers, ledger=ledger)
         feedback = send_feedback(folder / RESULTS, entries, settings, dry_run=True, ledger=ledger)
@@ -124,6 +133,7 @@ def run_demo(folder: str | Path, *, year: int | None = None, workers: int | None
         fixed = _round_two(cases, templates, returns, fmt, random.Random(year + 1))
         batch_2 = check.run([returns], folder / RESULTS_2, roster=roster_path, workers=workers, ledger=ledger)
         reminders, state = remind(ledger, settings, folder / REMINDERS, before=3, dry_run=True, today=today)
+    ownership.record(folder / LEDGER)  # closed: a later demo may replace it
 
     lines = [
         f"演示完成（{year} 年度，{fmt.document}格式），文件夹：{folder}",
@@ -159,11 +169,13 @@ def _round_one(cases: list[Sample], templates: list[Path], returns: Path, fmt, y
     for case, template in zip(cases, templates):
         dest = returns / template.name
         if case.unreadable:
-            dest.write_text("单位名称,年度\n" + case.name + f",{year}\n", encoding="gbk")
+            atomic.write_bytes(dest, ("单位名称,年度\n" + case.name + f",{year}\n").encode("gbk"),
+                               kind=ownership.RETURN)
             continue
         figures = samples.seed_figures() if case.seed else samples.consistent(fmt, rng)
         figures = {**figures, **case.mistakes, **{k: figures[k] + 1 for k in case.bump}}
-        samples.type_figures(template, figures, dest, info={"filler": "张三", "phone": "0795-0000000"})
+        with atomic.atomic_path(dest, kind=ownership.RETURN) as tmp:  # ours: a rerun may clear it
+            samples.type_figures(template, figures, tmp, info={"filler": "张三", "phone": "0795-0000000"})
 
 
 def _round_two(cases: list[Sample], templates: list[Path], returns: Path, fmt, rng) -> list[str]:
@@ -174,8 +186,9 @@ def _round_two(cases: list[Sample], templates: list[Path], returns: Path, fmt, r
         if case.verdict == "通过" or not case.fixes:
             continue
         dest = returns / f"{template.stem}_修改后{template.suffix}"
-        samples.type_figures(template, samples.consistent(fmt, rng), dest,
-                             info={"filler": "张三", "phone": "0795-0000000"})
+        with atomic.atomic_path(dest, kind=ownership.RETURN) as tmp:  # ours: a rerun may clear it
+            samples.type_figures(template, samples.consistent(fmt, rng), tmp,
+                                 info={"filler": "张三", "phone": "0795-0000000"})
         fixed.append(case.name)
     return fixed
 

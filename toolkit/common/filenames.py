@@ -8,8 +8,8 @@ import unicodedata
 
 from toolkit.common.display import REPLACEMENT, shown
 
-# Characters Windows refuses in a file name, plus ASCII control characters.
-_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+# Characters Windows refuses in a file name, plus control characters (C0, DEL, C1).
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f]')
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")  # U+3000 and no-break spaces included
 # Device names Windows reserves whatever the extension ("CON.xlsx" is the console).
@@ -36,7 +36,8 @@ def safe_filename(text: object, suffix: str = "") -> str:
         raise ValueError(f"文件名后缀过长：{suffix}")
     while stem and not _fits(stem + suffix):
         stem = stem[:-1]
-    stem = stem.rstrip(". ")
+    # A leading dot would hide the file (".NET应用推广中心" on Linux and macOS).
+    stem = stem.rstrip(". ").lstrip(". ")
     if not stem.strip("._ "):
         stem = FALLBACK
     # Windows looks at the part before the first dot: "NUL.2025.xlsx" is reserved too.

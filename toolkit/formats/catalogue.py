@@ -25,6 +25,7 @@ class Rule:
     checked: bool = True
     unchecked: str | None = None  # over sums: what a cell that is not a number leaves unchecked
     hint: str | None = None  # over sums: what the template checks while typing (填报说明)
+    local: bool = False  # our side (permissions, special files): never mailed to an agency
 
     @property
     def placeholders(self) -> set[str]:
@@ -107,6 +108,13 @@ def phrase(name: str, **fields) -> str:
 
 def rule(rule_id: str) -> Rule:
     return rules()[rule_id]
+
+
+def is_local(rule_id: object) -> bool:
+    """A verdict about this machine (no permission, not a regular file, a killed worker),
+    not about the agency's file: never mailed."""
+    found = rules().get(rule_id) if isinstance(rule_id, str) else None
+    return found is not None and found.local
 
 
 if __name__ == "__main__":  # python -m toolkit.formats.catalogue: the README's rule table

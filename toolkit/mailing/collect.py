@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from toolkit.common import atomic
+from toolkit.common import atomic, ownership
 from toolkit.common.filenames import safe_filename
 from toolkit.common.oserrors import why
 from toolkit.mailing.imapsettings import ImapSettings
@@ -96,9 +96,8 @@ def collect(settings: ImapSettings, outdir: str | Path, ledger, roster_entries: 
     index = _Index(roster_entries)
     limits = limits or Limits()
     try:
-        outdir.mkdir(parents=True, exist_ok=True)
-        for leftover in outdir.glob(".*.partial"):  # our temporaries, from a killed run
-            leftover.unlink(missing_ok=True)
+        ownership.make_dirs(outdir, holds=ownership.RETURN)
+        ownership.sweep(outdir)  # our temporaries, from a killed run, in a folder of ours
     except OSError as exc:
         raise MailError(f"无法创建文件夹 {outdir}：{why(exc)}") from None
     mailbox = _connect(settings, password_prompt)
@@ -170,7 +169,7 @@ def _save(folder: Path, found: Found, sha: str, msg: Received, entry, index: "_I
     for n in range(1, 10_000):
         target = folder / (base if n == 1 else f"{head}_{n}{ext}")
         if not target.exists():
-            atomic.write_bytes(target, found.data)
+            atomic.write_bytes(target, found.data, kind=ownership.RETURN)  # a return: checked
             break
         if _sha256(target) == sha:
             break  # saved by a run that was killed before recording it

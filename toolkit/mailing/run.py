@@ -11,10 +11,12 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
-from toolkit.common import atomic
+from toolkit.common import atomic, ownership
+from toolkit.common.display import shown_name
 from toolkit.common.filenames import safe_filename, unique_name
 from toolkit.common.layout import OUTBOX
 from toolkit.common.oserrors import why
+from toolkit.formats.catalogue import is_local
 from toolkit.formats.findings import FAIL, UNREADABLE
 from toolkit.mailing.messages import (
     PLACEHOLDER_SENDER,
@@ -55,6 +57,7 @@ from toolkit.reading.roster import RosterEntry
 DRAFTED, SKIPPED, PENDING = "drafted", "skipped", "pending"
 NO_ADDRESS, BAD_ADDRESS, UNMATCHED, MISSING = "no_address", "bad_address", "unmatched", "missing"
 PASSED, NOT_SUBMITTED = "passed", "not_submitted"
+LOCAL = "local"  # a file this machine could not read (rule marked local): never the agency's fault
 
 # result -> heading, in the order printed; each outcome gets its own line below it.
 HEADINGS: dict[str, str] = {
@@ -68,6 +71,7 @@ HEADINGS: dict[str, str] = {
     BAD_ADDRESS: "{n} 个单位的电子邮箱无效，未发送（请在单位名单中改正）：",
     MISSING: "{n} 个单位缺少要发送的文件，未发送：",
     UNMATCHED: "{n} 个文件无法对应到单位名单中的单位，未发送（请核对单位名称或把单位加入名单）：",
+    LOCAL: "{n} 个文件因本机原因未能读取（不是报送单位的问题），未发送；请处理后重新校验：",
     PASSED: "{n} 个单位已通过校验，未发确认邮件（加 --confirm-passed 可发送）：",
     NOT_SUBMITTED: "{n} 个单位没有报送文件（不在本次校验结果中），未发送：",
 }
@@ -169,6 +173,11 @@ def send_feedback(outdir: str | Path, roster_entries: list[RosterEntry], setting
     files = report["files"]
     by_agency: dict[str, list[dict]] = defaultdict(list)
     for f in files:
+        local = next((x for x in f.get("findings") or () if is_local(x.get("rule"))), None)
+        if local is not None:
+            run.outcomes.append(Outcome(shown_name(str(f.get("path") or "")), FEEDBACK, LOCAL,
+                                        detail=str(local.get("message") or "")))
+            continue
         entry = index.match(f.get("agency"), f.get("path"))
         if entry is None:
             name = Path(str(f.get("path") or "")).name
@@ -331,7 +340,8 @@ def _deliver(run: MailRun, plan: list[Outgoing], settings: SmtpSettings, *, dry_
     taken: set[str] = set()
     if dry_run and run.outbox.is_dir():  # drafts of an earlier preview would mislead
         for old in run.outbox.glob("*.eml"):
-            old.unlink()
+            if not ownership.remove(old):  # not ours: left alone, its name not reused
+                taken.add(old.name.casefold())
     try:
         for out in plan:
             address = ", ".join(out.to)

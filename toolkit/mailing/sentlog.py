@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from toolkit.common import ownership
 from toolkit.common.agency import normalize_agency
 from toolkit.common.layout import SENT_LOG
 
@@ -71,7 +72,7 @@ class SentLog:
         if not entry.time:
             entry.time = datetime.now().astimezone().isoformat(timespec="seconds")
         line = json.dumps(asdict(entry), ensure_ascii=False) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ownership.make_dirs(self.path.parent)
         # A line cut short by a crash would glue onto the next one: start on a fresh line.
         prefix = b""
         if self.path.is_file() and self.path.stat().st_size:
@@ -80,10 +81,12 @@ class SentLog:
                 if fh.read(1) != b"\n":
                     prefix = b"\n"
         new = not self.path.exists()
+        ownership.claim(self.path)  # a sent_log.jsonl we did not write is not appended to
         with self.path.open("ab") as fh:
             fh.write(prefix + line.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
+        ownership.record(self.path, kind=ownership.LOG)
         if new:
             _fsync_dir(self.path.parent)
         if entry.result == SENT:

@@ -12,6 +12,7 @@ A run first removes findings.json, so a run killed midway leaves nothing a rerun
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -19,8 +20,16 @@ from pathlib import Path
 
 from toolkit.checking.batch import _outputs, check_files, collect, read_reports  # noqa: F401  (the API of a check)
 from toolkit.checking.others import sort_out
+from toolkit.common import lock, ownership
 from toolkit.common.display import encodable
-from toolkit.common.layout import FINDINGS_JSON
+from toolkit.common.layout import (
+    ANNOTATED_DIR,
+    FINDINGS_JSON,
+    IMPORTED_DIR,
+    OUTBOX,
+    SUMMARY_NAME,
+)
+from toolkit.common.paths import absolute
 from toolkit.formats import spec
 from toolkit.formats.findings import FileReport
 from toolkit.outputs import findings_json
@@ -71,11 +80,27 @@ def run(paths: Iterable[str | os.PathLike], outdir: str | os.PathLike | None, *,
     ``ledger`` (a toolkit.ledger.Ledger) when given; compare published reports with the
     approved returns under ``against`` (checking.against)."""
     outdir = Path(outdir) if outdir is not None else None
-    if outdir is not None:
-        outdir.mkdir(parents=True, exist_ok=True)
-        (outdir / FINDINGS_JSON).unlink(missing_ok=True)
-        for leftover in outdir.rglob(".*.partial"):  # temporaries of a killed run
-            leftover.unlink(missing_ok=True)
+    with lock.locked(outdir) if outdir is not None else contextlib.nullcontext():
+        if outdir is not None:
+            prepare(outdir)
+            ownership.remove(outdir / FINDINGS_JSON)
+        return _run(paths, outdir, workers=workers, roster=roster, previous=previous, limits=limits,
+                    expect=expect, annotate=annotate, progress=progress, ledger=ledger, against=against)
+
+
+def prepare(outdir: Path) -> None:
+    """Before anything is read: OUTDIR writable, and no output of ours would replace a
+    file we did not make (ownership.Refused otherwise); temporaries of a killed run of
+    ours swept from our own folders only."""
+    ownership.writable_folder(outdir)
+    for name in (FINDINGS_JSON, SUMMARY_NAME):
+        ownership.claim(outdir / name)
+    for folder in (outdir, outdir / ANNOTATED_DIR, outdir / IMPORTED_DIR, outdir / OUTBOX):
+        ownership.sweep(folder)
+
+
+def _run(paths, outdir, *, workers, roster, previous, limits, expect, annotate, progress, ledger,
+         against) -> Batch:
     last_year = None
     if previous:
         last_year = read_reports(list(previous), workers=workers, limits=limits)
@@ -121,11 +146,11 @@ def record(ledger, batch: Batch) -> int:
             if a.used is not None and a.why:
                 why[a.used.path] = a.why
     # A path that is not UTF-8 is stored with \udcxx escapes (SQLite text is UTF-8).
-    verdicts = [dict(path=encodable(str(Path(r.path).resolve())), sha256=r.sha256, agency=agency_of.get(r.path, r.agency),
+    verdicts = [dict(path=encodable(str(absolute(r.path))), sha256=r.sha256, agency=agency_of.get(r.path, r.agency),
                      status=r.status, errors=r.errors, warnings=r.warnings, used=r.path not in unused,
                      why=why.get(r.path),
                      findings=[f.to_json() for f in r.findings]) for r in batch.reports]
-    return ledger.record_check(encodable(str(batch.outdir.resolve())) if batch.outdir else None, verdicts)
+    return ledger.record_check(encodable(str(absolute(batch.outdir))) if batch.outdir else None, verdicts)
 
 
 def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = None,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.common import atomic
 from toolkit.common.display import encodable
+from toolkit.common.paths import absolute
 from toolkit.common.layout import FINDINGS_JSON
 from toolkit.common.oserrors import why
 
@@ -25,7 +26,7 @@ def to_json(batch: "Batch") -> dict:
     files = []
     for report in batch.reports:
         entry = report.to_json()
-        entry["path"] = str(Path(report.path).resolve())  # usable from any working folder
+        entry["path"] = str(absolute(report.path))  # usable from any working folder, even a link loop
         copy = batch.annotated.get(report.path)
         entry["annotated"] = str(copy.relative_to(batch.outdir)) if copy and batch.outdir else None
         files.append(entry)

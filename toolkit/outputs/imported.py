@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from toolkit.common import ownership
 from toolkit.common.layout import IMPORTED_DIR, IMPORTED_STAMP, imported_name
 from toolkit.formats import spec
 from toolkit.formats.findings import FileReport
@@ -52,14 +53,14 @@ def import_all(reports: list[FileReport], outdir: str | os.PathLike) -> dict[str
         from toolkit.common.filenames import unique_name
 
         name = unique_name(imported_name(Path(report.path).name), taken)
-        folder.mkdir(parents=True, exist_ok=True)
+        ownership.make_dirs(folder)
         made[report.path] = write_imported(report, folder / name)
         report.imported = f"{IMPORTED_DIR}/{name}"
     if folder.is_dir():  # workbooks of an earlier run not made now (only ours: stamped)
         keep = {p.name for p in made.values()}
         for old in folder.glob("*.xlsx"):
             if old.name not in keep and is_imported(old):
-                old.unlink()
+                ownership.remove(old)  # and only unchanged since we wrote it
     return made
 
 

@@ -14,7 +14,6 @@ that cannot be read at all into one verdict (F1–F8).
 
 from __future__ import annotations
 
-import hashlib
 import pyexpat
 import zipfile
 import zlib
@@ -29,6 +28,7 @@ from toolkit.common.oserrors import why
 from toolkit.formats import spec, stamp
 from toolkit.formats.findings import Finding
 from toolkit.reading import agency_block, identity, locate
+from toolkit.reading.localfile import not_a_file, sha256_of
 from toolkit.reading.values import Value, classify
 from toolkit.workbook.book import Book, Unreadable, open_book
 from toolkit.workbook.limits import Limits
@@ -63,27 +63,22 @@ class ReadResult:
         return spec.get(self.format_id) if self.format_id else None
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_return(path: str | Path, *, limits: Limits | None = None,
                 expect: spec.Format | None = None) -> ReadResult:
     """Read one return.  Never raises for a bad file: the verdict is in the result."""
     path = Path(path)
     result = ReadResult(path=str(path))
+    result.unreadable = not_a_file(path)
+    if result.unreadable is not None:
+        return result
     try:
         result.sha256 = sha256_of(path)
         book = open_book(path, limits)
     except Unreadable as exc:
         result.unreadable = Finding.of(exc.code, detail=exc.detail)
         return result
-    except OSError as exc:
-        result.unreadable = Finding.of("F3", detail=f"无法打开文件：{why(exc)}")
+    except OSError as exc:  # our side (permissions, a disk error), not the agency's file
+        result.unreadable = Finding.of("L1", detail=why(exc))
         return result
     try:
         _read(book, result, expect)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.common import atomic
+from toolkit.common.display import shown
 from toolkit.formats.catalogue import rule
 from toolkit.workbook.book import vet
 from toolkit.workbook.limits import Unreadable
@@ -45,6 +46,7 @@ class RosterEntry:
     email: str = ""
     code: str = ""
     row: int = 0  # row number in the file (1-based), for messages
+    note: str = ""  # 中文: what was normalised in this row (a line break in a cell)
 
 
 def read_roster(path: str | Path) -> list[RosterEntry]:
@@ -112,12 +114,24 @@ def _norm(value: object) -> str:
 
 
 def _text(value: object) -> str:
-    """A cell as text: whole floats without “.0”, outer spaces (U+3000 too) removed."""
+    """A cell as text: whole floats without “.0”, outer spaces (U+3000 too) removed, a
+    line break typed in the cell (Alt+Enter) made a space, control characters dropped:
+    a roster value ends up in file names and mail headers, where neither may appear."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip().strip("\u3000\u00a0\ufeff").strip()
+    text = _BREAKS.sub(" ", str(value))
+    return shown(text).replace("\t", " ").strip().strip("\u3000\u00a0\ufeff").strip()
+
+
+_BREAKS = re.compile(r"\s*[\r\n\v\f\x85\u2028\u2029]+\s*")
+
+
+def _note(row: list[object], cols: dict[str, int], i: int) -> str:
+    broken = [HEADERS[f] for f, j in cols.items() if j < len(row) and isinstance(row[j], str)
+              and _BREAKS.search(row[j].strip())]
+    return f"单位名单第 {i} 行：{'、'.join(broken)}中有换行，已按一行处理" if broken else ""
 
 
 def _find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
@@ -150,7 +164,8 @@ def _entries(path: Path, rows: list[list[object]]) -> list[RosterEntry]:
             filled = "、".join(HEADERS[f] for f, v in values.items() if v)
             raise RosterError(f"单位名单 {path.name} 第 {i} 行：填了{filled}，但“单位名称”为空")
         entries.append(RosterEntry(values["name"], values.get("contact", ""),
-                                   values.get("email", ""), values.get("code", ""), row=i))
+                                   values.get("email", ""), values.get("code", ""), row=i,
+                                   note=_note(row, cols, i)))
     if not entries:
         raise RosterError(f"单位名单 {path.name}：表头（第 {start + 1} 行）下面没有任何单位")
     return entries

@@ -25,7 +25,7 @@ from pathlib import Path
 import xlsxwriter
 
 from toolkit import __version__
-from toolkit.common import atomic
+from toolkit.common import atomic, ownership
 from toolkit.common.a1 import col_letter
 from toolkit.common.filenames import safe_filename, unique_name
 from toolkit.formats import kinds, spec, stamp
@@ -82,7 +82,7 @@ def write_template(
     data = render(fmt, agency=agency, year=year, locked=locked, values=values, info=info,
                   password=password, extra_properties=extra_properties)
     path = Path(path)
-    atomic.write_bytes(path, data)
+    atomic.write_bytes(path, data, kind=ownership.TEMPLATE)
     return path
 
 
@@ -99,22 +99,24 @@ def write_batch(
     names made safe on Windows and unique (ignoring case) within the batch, and every
     renaming recorded (Batch.renamed, Batch.notes()).  Returns the paths in roster order."""
     fmt = fmt or spec.for_year(year)
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    outdir = ownership.make_dirs(outdir)
     taken: set[str] = set()
     owner: dict[str, object] = {}  # file name (case-folded) -> the entry that got it
+    entries = list(roster_entries)
+    wanted = [batch_filename(entry.name, year) for entry in entries]
+    names = [unique_name(w, taken) for w in wanted]
+    for name in names:  # before writing any: a filled return saved under a template's name
+        ownership.claim(outdir / name)  # is not ours to blank (NotOurs)
     paths = Batch()
     field_keys = {f.key for f in fmt.info.fields}
-    for entry in roster_entries:
-        wanted = batch_filename(entry.name, year)
-        name = unique_name(wanted, taken)
-        owner.setdefault(wanted.casefold(), entry)
+    for entry, want, name in zip(entries, wanted, names):
+        owner.setdefault(want.casefold(), entry)
         extra = {k: getattr(entry, attr, "") for k, attr in (("filler", "contact"), ("email", "email"))
                  if k in field_keys}
         paths.append(write_template(outdir / name, fmt, agency=entry.name, year=year,
                                     info=extra, password=password))
-        if name != wanted:
-            paths.renamed.append((entry, paths[-1], owner[wanted.casefold()]))
+        if name != want:
+            paths.renamed.append((entry, paths[-1], owner[want.casefold()]))
     return paths
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -13,11 +15,12 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from toolkit.cli.ledger_option import LedgerOption, open_ledger
+from toolkit.cli.options import at_least_one, megabytes
+from toolkit.cli.options import seconds as limit_seconds
 from toolkit.common.display import shown, shown_name
 from toolkit.formats import spec
 from toolkit.formats.catalogue import SEVERITY_ZH, rules
@@ -38,19 +41,22 @@ def check(
     roster: Path | None = typer.Option(None, "--roster", help="单位名单（.xlsx/.csv），用于统计未报送、重复报送"),
     previous: list[Path] | None = typer.Option(None, "--previous", help="上年报表（文件或文件夹），核对 R7、R8"),
     format_id: str | None = typer.Option(None, "--format", help="要求的报表格式，如 gov-2021；不填则自动识别"),
-    workers: int | None = typer.Option(None, "--workers", help="并行读取的进程数（默认按 CPU 核数）"),
-    max_mb: float | None = typer.Option(None, "--max-mb", help="单个文件大小上限（MB）"),
-    seconds: float | None = typer.Option(None, "--seconds", help="单个文件处理时间上限（秒）"),
+    workers: int | None = typer.Option(None, "--workers", help="并行读取的进程数（默认按 CPU 核数）",
+                                       callback=at_least_one),
+    max_mb: float | None = typer.Option(None, "--max-mb", help="单个文件大小上限（MB）", callback=megabytes),
+    seconds: float | None = typer.Option(None, "--seconds", help="单个文件处理时间上限（秒）",
+                                    callback=limit_seconds),
     annotate: bool = typer.Option(True, "--annotate/--no-annotate", help="是否生成批注文件"),
     ledger: LedgerOption = None,
     against: list[Path] | None = typer.Option(None, "--against", help="审定的报表（文件或文件夹）：与已公开的年报逐项比对"),
 ) -> None:
-    from toolkit.outputs.check import collect, run
+    from toolkit.outputs.check import collect, prepare, run
 
     console = Console()
-    missing = [str(p) for p in paths if not p.exists()]
-    missing_last = [str(p) for p in previous or [] if not p.exists()]
-    missing_against = [str(p) for p in against or [] if not p.exists()]
+    # A link that leads nowhere is there (it gets its verdict); only a name of nothing is missing.
+    missing = [str(p) for p in paths if not os.path.lexists(p)]
+    missing_last = [str(p) for p in previous or [] if not os.path.lexists(p)]
+    missing_against = [str(p) for p in against or [] if not os.path.lexists(p)]
     if missing or missing_last or missing_against:
         said = ([f"找不到要校验的文件或文件夹：{'、'.join(missing)}"] if missing else []) + (
             [f"找不到 --previous 给出的上年报表：{'、'.join(missing_last)}"] if missing_last else []) + (
@@ -65,6 +71,7 @@ def check(
         raise typer.Exit(2)
     overrides = {"max_file_mb": max_mb, "max_seconds": seconds}
     limits = Limits(**{k: v for k, v in overrides.items() if v is not None})
+    prepare(outdir)  # OUTDIR writable and ours to write (exit 2 otherwise) before anything is read
     from toolkit.checking.batch import _outputs
     from toolkit.checking.others import sort_out
 

@@ -3,6 +3,7 @@ one): options in, library call, 中文 lines out.  The SMTP password is never an
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ import typer
 from toolkit.cli.ledger_option import LedgerOption, open_ledger
 from toolkit.cli.params import YEAR
 from toolkit.cli.say import say
+from toolkit.common import lock
 from toolkit.mailing import (
     MailError,
     MailRun,
@@ -58,8 +60,9 @@ def mail(
     config: Config = None, ledger: LedgerOption = None,
 ) -> None:
     def work(entries, settings, prompt, book) -> MailRun:
-        return send_feedback(outdir, entries, settings, dry_run=dry_run, confirm_passed=confirm_passed,
-                             password_prompt=prompt, ledger=book)
+        with lock.locked(outdir) if outdir.is_dir() else contextlib.nullcontext():  # one run at a time
+            return send_feedback(outdir, entries, settings, dry_run=dry_run, confirm_passed=confirm_passed,
+                                 password_prompt=prompt, ledger=book)
 
     _run(work, roster, dry_run, ledger, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
                                      security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
@@ -81,8 +84,9 @@ def distribute(
     due = parse_date(deadline)
 
     def work(entries, settings, prompt, book) -> MailRun:
-        return distribute_templates(template_dir, entries, settings, deadline=due, year=year,
-                                    dry_run=dry_run, log_dir=out, password_prompt=prompt, ledger=book)
+        with lock.locked(out or template_dir):
+            return distribute_templates(template_dir, entries, settings, deadline=due, year=year,
+                                        dry_run=dry_run, log_dir=out, password_prompt=prompt, ledger=book)
 
     _run(work, roster, dry_run, ledger, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
                                      security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
@@ -138,6 +142,9 @@ def _run(work, roster: Path, dry_run: bool, ledger: Path | None, options: dict) 
     book = None
     try:
         entries = read_roster(roster)
+        for entry in entries:
+            if entry.note:  # a line break in a cell, made one line
+                say(entry.note)
         settings = load_settings(**options)
         if not dry_run:
             settings.check_for_sending()

@@ -10,6 +10,7 @@ import typer
 
 from toolkit.cli.params import YEAR
 from toolkit.cli.say import say
+from toolkit.common import lock
 from toolkit.common.oserrors import why
 
 
@@ -97,7 +98,11 @@ def template_command(
         _fail(f"按名单生成时 -o 应为文件夹：{output}", 2)
     try:
         entries = read_roster(roster)
-        paths = write_batch(entries, output, year=year, fmt=fmt)
+        for entry in entries:
+            if entry.note:  # a line break in a cell, made one line
+                say(entry.note)
+        with lock.locked(output):
+            paths = write_batch(entries, output, year=year, fmt=fmt)
     except RosterError as exc:  # the file given cannot serve as a roster: wrong usage
         _fail(str(exc), 2)
     except OSError as exc:

@@ -9,7 +9,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.common import filenames
+from toolkit.common import filenames, ownership
 from toolkit.common.atomic import atomic_path
 from toolkit.common.layout import ANNOTATED_DIR, ANNOTATED_MARK
 from toolkit.common.oserrors import why
@@ -87,6 +87,8 @@ def annotate_all(reports: list[FileReport], outdir: str | os.PathLike, *,
     dest = Path(outdir) / ANNOTATED_DIR
     inputs = {_resolved(r.path) for r in reports}
     taken = {p.name.casefold() for p in inputs if p.parent == _resolved(dest)}
+    if dest.is_dir():  # a file there that is not ours keeps its name: ours get another
+        taken |= {p.name.casefold() for p in dest.iterdir() if not ownership.is_ours(p)}
     result = Annotated()
     jobs = []
     for report in reports:
@@ -114,10 +116,9 @@ def annotate_all(reports: list[FileReport], outdir: str | os.PathLike, *,
     if clean and dest.is_dir():
         made = {p.name for p in result.paths.values()}
         for old in dest.iterdir():
-            if (old.is_file() and old.suffix.lower() in _OOXML_SUFFIXES
-                    and ANNOTATED_MARK in old.stem and old.name not in made
-                    and _resolved(old) not in inputs):
-                old.unlink()
+            if (old.suffix.lower() in _OOXML_SUFFIXES and ANNOTATED_MARK in old.stem
+                    and old.name not in made and _resolved(old) not in inputs):
+                ownership.remove(old)  # only a copy of ours, unchanged since written
     return result
 
 
@@ -134,7 +135,7 @@ def _annotate_job(job) -> tuple[Path | None, str | None]:
 def _resolved(path) -> Path:
     try:
         return Path(path).resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
         return Path(os.path.abspath(path))
 
 
