@@ -84,14 +84,14 @@ def test_collect_takes_every_return_once(imap, tmp_path, roster):
     returns, db = tmp_path / "报送文件", tmp_path / "台账.db"
     code, out = run_cli("collect", "-o", returns, "--roster", roster, "--ledger", db, env=imap.env())
     assert code == 0, out
-    saved = sorted(p.name for p in returns.iterdir())
+    saved = sorted(p.name for p in returns.iterdir() if not p.name.startswith("."))
     assert saved == sorted([
         f"{JIA}_20260105-093000_甲局2025年报表.xlsx",   # RFC 2231 name, sender on the roster
         f"{YI}_20260105-103000_乙局年报.xlsx",          # raw GBK name, agency from the stamp
         f"{BING}_20260105-123000_丙局年报.xlsx",        # inside a forwarded message (received then)
         f"{DING}_20260105-133000_丁局年报.xlsx",        # inside a zip, GBK member name
     ])
-    by_agency = {p.name.split("_")[0]: p.read_bytes() for p in returns.iterdir()}
+    by_agency = {p.name.split("_")[0]: p.read_bytes() for p in returns.iterdir() if not p.name.startswith(".")}
     assert by_agency == files  # the bytes as sent
     assert f"  {YI}：{YI}_20260105-103000_乙局年报.xlsx（原名《乙局年报.xlsx》，按模板标记识别）" in out
     assert "按发件地址识别，来自压缩包《丁局报表.zip》" in out
@@ -119,7 +119,7 @@ def test_collect_takes_every_return_once(imap, tmp_path, roster):
     # Rerun: nothing fetched twice, nothing saved twice.
     code, again = run_cli("collect", "-o", returns, "--roster", roster, "--ledger", db, env=imap.env())
     assert code == 0 and "没有新的报送文件。" in again and "此前已收取：7 封邮件" in again
-    assert sorted(p.name for p in returns.iterdir()) == saved
+    assert sorted(p.name for p in returns.iterdir() if not p.name.startswith(".")) == saved
 
 
 def test_collect_without_a_server_or_password_says_so(tmp_path):
@@ -157,7 +157,7 @@ def test_collect_killed_midway_then_rerun_stores_each_attachment_once(imap, tmp_
 
     code, out = run_cli("collect", "-o", returns, "--roster", roster, "--ledger", db, env=imap.env())
     assert code == 0, out
-    stored = sorted(p.read_bytes() for p in returns.iterdir())
+    stored = sorted(p.read_bytes() for p in returns.iterdir() if not p.name.startswith("."))
     assert stored == sorted(blobs)  # each exactly once, nothing half-written left
     with Ledger(db) as ledger:
         assert len(ledger.rows("SELECT * FROM messages")) == 40

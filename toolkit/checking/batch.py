@@ -65,7 +65,7 @@ def walk(root: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not ownership.holds_outputs(here / d))
         for name in sorted(names):
             f = here / name
-            if ANNOTATED_MARK not in f.stem and ownership.kind_of(f) == ownership.OUTPUT:
+            if ANNOTATED_MARK not in f.stem and ownership.is_our_output(f):
                 continue
             yield f
 

@@ -71,9 +71,26 @@ def _ledger(folder: Path) -> Path:
 OUTPUT, TEMPLATE, RETURN, LOG = "output", "template", "return", "log"
 
 
+_CACHE: dict[Path, tuple[tuple[int, int], tuple[dict, str | None]]] = {}
+
+
 def _entries(folder: Path) -> tuple[dict[str, tuple[str, str, int]], str | None]:
     """The ledger of ``folder``: name -> (sha256 as last written, kind, size), and what
-    the folder was made for when we made it (OUTPUT, RETURN), else None."""
+    the folder was made for when we made it (OUTPUT, RETURN), else None.  Parsed once
+    per version of the ledger (a folder of 10,000 returns asks 10,000 times)."""
+    try:
+        st = os.stat(_ledger(folder))
+    except OSError:
+        return {}, None
+    version = (st.st_size, st.st_mtime_ns)
+    hit = _CACHE.get(folder)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    _CACHE[folder] = (version, _parse(folder))
+    return _CACHE[folder][1]
+
+
+def _parse(folder: Path) -> tuple[dict[str, tuple[str, str, int]], str | None]:
     files: dict[str, tuple[str, str, int]] = {}
     created = None
     try:
@@ -147,6 +164,13 @@ def kind_of(path: str | os.PathLike) -> str | None:
     except OSError:
         pass
     return None
+
+
+def is_our_output(path: str | os.PathLike) -> bool:
+    """``path`` is an OUTPUT of ours, unchanged (hashed only when recorded as one)."""
+    path = Path(path)
+    entry = _entries(path.parent)[0].get(_name(path))
+    return entry is not None and entry[1] == OUTPUT and kind_of(path) == OUTPUT
 
 
 def made_by_us(folder: str | os.PathLike) -> bool:
