@@ -65,6 +65,8 @@ def walk(root: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not ownership.holds_outputs(here / d))
         for name in sorted(names):
             f = here / name
+            if name in (ownership.LEDGER, ownership.LOCK):  # our bookkeeping, not a file to list
+                continue
             if ANNOTATED_MARK not in f.stem and ownership.is_our_output(f):
                 continue
             yield f
