@@ -13,6 +13,7 @@ from pathlib import Path
 
 from toolkit.formats import spec
 from toolkit.reading.roster import RosterEntry
+from toolkit.template import batch
 from toolkit.template import writer as template
 
 
@@ -26,7 +27,7 @@ def main(n: int = 1000) -> None:
         one = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        paths = template.write_batch(entries, Path(tmp) / "batch", year=2025, fmt=fmt)
+        paths = batch.write_batch(entries, Path(tmp) / "batch", year=2025, fmt=fmt)
         elapsed = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in paths) / len(paths)
     print(f"单个模板：{one * 1000:.1f} ms")

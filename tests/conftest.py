@@ -29,6 +29,18 @@ def blank_return(template_2021, tmp_path) -> Path:
     return dest
 
 
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "zhangshu-hrss-2023-annual-report.txt"
+
+
+def reference_or_skip() -> Path:
+    """The shared real report; CI lays shared/ beside the clone, so there it must exist."""
+    if not REFERENCE.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI 上必须有共享的参考报告：{REFERENCE}")
+        pytest.skip("the shared reference report is not beside this checkout")
+    return REFERENCE
+
+
 def soffice_or_skip() -> str:
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if exe is None:

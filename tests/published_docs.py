@@ -142,7 +142,6 @@ def as_docx(fmt, values, dest: Path, agency="某某县某某局", year=2023, *, 
     breaks between rows; ``repeat_header``: its first rows repeat on each page)."""
     import docx
     from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
     from docx.shared import Cm
     from openpyxl.utils import column_index_from_string
 

@@ -4,7 +4,7 @@ shows round 1 failed, feedback sent, round 2 passed."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import openpyxl
 import pytest

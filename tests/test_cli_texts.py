@@ -18,7 +18,7 @@ from toolkit.cli.commands import WORKFLOW
 from toolkit.cli.params import parse_year
 from toolkit.formats import spec
 from toolkit.reading.roster import RosterEntry, write_sample_roster
-from toolkit.template.writer import write_batch
+from toolkit.template.batch import write_batch
 
 COMMANDS = ("template", "distribute", "collect", "check", "mail", "status", "remind", "aggregate", "rules", "demo")
 ENGLISH = re.compile(r"\b(OPTIONS|COMMAND|ARGS|TEXT|INTEGER|FLOAT|PATH|PATHS|SOURCES|FOLDER|OUTDIR|"

@@ -18,7 +18,7 @@ from toolkit.formats import spec
 from toolkit.outputs import check
 from toolkit.outputs.aggregate import aggregate
 from toolkit.reading.roster import RosterEntry, write_sample_roster
-from toolkit.template import writer
+from toolkit.template import batch, writer
 
 FMT = spec.get("gov-2021")
 KEY = "p3.received.total"
@@ -107,7 +107,7 @@ def test_screen_says_which_file_was_used(returns, tmp_path):
 def test_roster_duplicate_is_said(tmp_path):
     entries = [RosterEntry("甲局", row=2), RosterEntry("乙局", row=3), RosterEntry("甲局", row=4),
                RosterEntry("丙/局", row=5), RosterEntry("丙_局", row=6)]
-    made = writer.write_batch(entries, tmp_path / "out", year=2025)
+    made = batch.write_batch(entries, tmp_path / "out", year=2025)
     assert [p.name for p in made] == [
         "甲局_2025年政府信息公开年度报表.xlsx", "乙局_2025年政府信息公开年度报表.xlsx",
         "甲局_2025年政府信息公开年度报表_2.xlsx", "丙_局_2025年政府信息公开年度报表.xlsx",

@@ -387,7 +387,7 @@ def test_fuzzed_rosters(tmp_path_factory, rows):
 
     from toolkit.mailing import SmtpSettings, distribute_templates
     from toolkit.reading.roster import RosterError, read_roster
-    from toolkit.template.writer import write_batch
+    from toolkit.template.batch import write_batch
 
     folder = tmp_path_factory.mktemp("roster")
     path = folder / "名单.csv"

@@ -551,7 +551,7 @@ def test_end_to_end_templates_out_returns_checked_feedback_back(server, tmp_path
     from figures import consistent, fill  # tests/figures.py
 
     from toolkit.outputs.check import run as check
-    from toolkit.template.writer import write_batch
+    from toolkit.template.batch import write_batch
 
     entries = [RosterEntry(JIA, "张三", ADDR[JIA]), RosterEntry(YI, "李四", ADDR[YI]),
                RosterEntry(BING, "王五", ADDR[BING])]

@@ -8,16 +8,16 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import REFERENCE, reference_or_skip  # noqa: E402
+from published_docs import as_docx, as_html, as_markdown, as_text, show, to_pdf
 from typer.testing import CliRunner
 
-from published_docs import as_docx, as_html, as_markdown, as_text, show, to_pdf
 from toolkit.checking.batch import check_files
 from toolkit.cli import app
 from toolkit.formats import spec
-from toolkit.formats.samples import consistent, seed_agency, seed_figures
+from toolkit.formats.samples import consistent, seed_figures
 from toolkit.reading.published.read import read_published
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "zhangshu-hrss-2023-annual-report.txt"
 FMT = spec.get("gov-2021")
 
 
@@ -53,8 +53,7 @@ def one(path: Path):
 
 
 def test_reference_text_reads_to_the_published_figures():
-    if not REFERENCE.exists():
-        pytest.skip("the shared reference report is not beside this checkout")
+    reference_or_skip()
     result = read_published(REFERENCE)
     assert result.unreadable is None and result.form == "text"
     assert (result.format_id, result.agency, result.year) == ("gov-2021", "樟树市人社局", 2023)
@@ -64,8 +63,7 @@ def test_reference_text_reads_to_the_published_figures():
 
 
 def test_check_on_the_reference_text_has_no_errors(tmp_path):
-    if not REFERENCE.exists():
-        pytest.skip("the shared reference report is not beside this checkout")
+    reference_or_skip()
     res = CliRunner().invoke(app, ["check", str(REFERENCE), "-o", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     entry = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))["files"][0]

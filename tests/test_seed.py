@@ -3,21 +3,18 @@ figure, stray spaces included (../shared/reference, present beside the repo in C
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import REFERENCE, reference_or_skip  # noqa: E402
 
 from toolkit.formats import spec
 from toolkit.formats.samples import seed_figures
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "zhangshu-hrss-2023-annual-report.txt"
 FMT = spec.get("gov-2021")
 
 
 @pytest.fixture(scope="module")
 def tokens():
-    if not REFERENCE.exists():
-        pytest.skip("the shared reference report is not beside this checkout")
+    reference_or_skip()
     lines = REFERENCE.read_text(encoding="utf-8").splitlines()
     return [line.removeprefix("\t") for line in lines if line.strip("\t")]
 

@@ -26,6 +26,7 @@ from toolkit.formats.instructions import lines as instruction_lines
 from toolkit.formats.instructions import numeral
 from toolkit.formats.instructions import parse as parse_instructions
 from toolkit.reading.roster import RosterEntry
+from toolkit.template import batch
 from toolkit.template import writer as template
 from toolkit.template.protection import legacy_hash
 
@@ -479,7 +480,7 @@ def test_batch_one_template_per_agency_with_safe_unique_names(tmp_path):
         RosterEntry("a_b_c__", "", ""),  # sanitises to the same name as the one above
         RosterEntry("CON", "", ""),
     ]
-    paths = template.write_batch(entries, tmp_path / "out", year=2025)
+    paths = batch.write_batch(entries, tmp_path / "out", year=2025)
     names = [p.name for p in paths]
     assert names[0] == "樟树市人力资源和社会保障局_2025年政府信息公开年度报表.xlsx"
     assert len({n.lower() for n in names}) == 4

@@ -62,5 +62,6 @@ def main() -> None:  # pragma: no cover - exercised through the console script
         print("已中断。", file=sys.stderr)
         sys.exit(1)
     except Exception as exc:  # a traceback shown to a user is a bug; say what happened
+        # Exit codes are 0, 1 and 2 only: the run could not be completed, as for a usage error.
         print(shown(f"出错了：{exc}（这是本工具的缺陷，请把这条信息反馈给开发者）"), file=sys.stderr)
-        sys.exit(3)
+        sys.exit(2)

@@ -27,7 +27,7 @@ from toolkit.mailing.run import distribute_templates, send_feedback
 from toolkit.mailing.settings import SmtpSettings
 from toolkit.outputs import check
 from toolkit.reading.roster import RosterEntry, read_roster, write_sample_roster
-from toolkit.template.writer import write_batch
+from toolkit.template.batch import write_batch
 
 ROSTER = "单位名单.xlsx"
 TEMPLATES = "1-下发模板"

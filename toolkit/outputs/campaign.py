@@ -19,7 +19,7 @@ from toolkit.common.layout import ANNOTATED_MARK
 from toolkit.formats.findings import STATUS_ZH, UNREADABLE, FileReport
 from toolkit.outputs.coverage import USED_RULE, duplicates
 from toolkit.outputs.sheets import fit_row, page, put
-from toolkit.template.writer import BATCH_SUFFIX
+from toolkit.template.batch import BATCH_SUFFIX
 
 NOT_RETURNED = "未报送"
 # Our own template file names: "<agency>_2025年政府信息公开年度报表.xlsx", maybe "_2".

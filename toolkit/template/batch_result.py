@@ -1,4 +1,4 @@
-"""What a batch of templates (writer.write_batch) reports beyond its paths: which
+"""What a batch of templates (batch.write_batch) reports beyond its paths: which
 entries could not have their own file name, so the office is told instead of finding a
 silent ``_2`` in the folder."""
 

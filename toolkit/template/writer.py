@@ -18,7 +18,7 @@ import io
 import math
 import numbers
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,11 +27,9 @@ import xlsxwriter
 from toolkit import __version__
 from toolkit.common import atomic, ownership
 from toolkit.common.a1 import col_letter
-from toolkit.common.filenames import safe_filename, unique_name
 from toolkit.formats import kinds, spec, stamp
 from toolkit.formats.instructions import instructions
 from toolkit.formats.instructions import lines as instruction_lines
-from toolkit.template.batch_result import Batch
 from toolkit.template.formulas import absolute_ref, join_areas, live_checks
 from toolkit.template.printing import page_header
 from toolkit.template.protection import lock_structure
@@ -40,7 +38,6 @@ GENERATOR = stamp.GENERATOR
 META_SHEET = stamp.SHEET
 # Told to supervising offices in the README; it only stops accidental edits.
 DEFAULT_PASSWORD = "gongkai"
-BATCH_SUFFIX = "_{year}年政府信息公开年度报表.xlsx"
 
 FONT = {"font_name": "宋体", "font_size": 11}
 LINE_PT = 14.5  # height of one line of 宋体 11 pt, in points
@@ -84,45 +81,6 @@ def write_template(
     path = Path(path)
     atomic.write_bytes(path, data, kind=ownership.TEMPLATE)
     return path
-
-
-def write_batch(
-    roster_entries: Iterable,
-    outdir: str | Path,
-    *,
-    year: int,
-    fmt: spec.Format | None = None,
-    password: str = DEFAULT_PASSWORD,
-) -> Batch:
-    """One locked template per roster entry (``.name``; ``.contact`` and ``.email`` are
-    pre-filled as 填报人 and 电子邮箱), named ``<agency>_<year>年政府信息公开年度报表.xlsx``;
-    names made safe on Windows and unique (ignoring case) within the batch, and every
-    renaming recorded (Batch.renamed, Batch.notes()).  Returns the paths in roster order."""
-    fmt = fmt or spec.for_year(year)
-    outdir = ownership.make_dirs(outdir)
-    taken: set[str] = set()
-    owner: dict[str, object] = {}  # file name (case-folded) -> the entry that got it
-    entries = list(roster_entries)
-    wanted = [batch_filename(entry.name, year) for entry in entries]
-    names = [unique_name(w, taken) for w in wanted]
-    for name in names:  # before writing any: a filled return saved under a template's name
-        ownership.claim(outdir / name)  # is not ours to blank (NotOurs)
-    paths = Batch()
-    field_keys = {f.key for f in fmt.info.fields}
-    for entry, want, name in zip(entries, wanted, names):
-        owner.setdefault(want.casefold(), entry)
-        extra = {k: getattr(entry, attr, "") for k, attr in (("filler", "contact"), ("email", "email"))
-                 if k in field_keys}
-        paths.append(write_template(outdir / name, fmt, agency=entry.name, year=year,
-                                    info=extra, password=password))
-        if name != want:
-            paths.renamed.append((entry, paths[-1], owner[want.casefold()]))
-    return paths
-
-
-def batch_filename(agency: str, year: int) -> str:
-    """The file name write_batch gives an agency's template (before de-duplication)."""
-    return safe_filename(agency, BATCH_SUFFIX.format(year=year))
 
 
 def render(

@@ -65,7 +65,8 @@ def template_command(
     roster: Path | None = typer.Option(None, "--roster", help="单位名单（.xlsx 或 .csv，需有“单位名称”列）"),
 ) -> None:
     from toolkit.reading.roster import RosterError, read_roster
-    from toolkit.template.writer import TemplateError, write_batch, write_template
+    from toolkit.template.batch import write_batch
+    from toolkit.template.writer import TemplateError, write_template
 
     if output is None:
         _fail("请用 -o 指定输出：模板文件（如 -o 模板.xlsx），或按名单生成时的文件夹（如 -o 模板）。", 2)
