@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/figures.py helpers
+# Tests sit by stage (tests/<stage>/); a few share fixtures and builders across stages
+# (test_mail's SMTP server, test_collect's mailbox), imported by module name.
+sys.path[1:1] = sorted(str(d) for d in Path(__file__).parent.iterdir()
+                       if d.is_dir() and not d.name.startswith((".", "_")) and any(d.glob("test_*.py")))
 
 from toolkit.formats import spec  # noqa: E402
 

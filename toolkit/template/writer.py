@@ -172,7 +172,7 @@ class _Renderer:
         ws.set_paper(9)  # A4
         ws.set_landscape() if orientation == "landscape" else ws.set_portrait()
         # One page per sheet: the widths and fonts of the format data are chosen so that
-        # this prints at 9 pt or more on A4 (tests/test_print.py measures the PDF).
+        # this prints at 9 pt or more on A4 (tests/template/test_print.py measures the PDF).
         ws.fit_to_pages(1, 1)
         ws.center_horizontally()
         ws.set_margins(left=0.4, right=0.4, top=0.55, bottom=0.45)

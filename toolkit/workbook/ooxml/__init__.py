@@ -17,7 +17,7 @@ batch of thousands of returns needs ~1.5 ms per file.  So:
   expat proved plus checks of their own (UTF-8, no comment/CDATA/PI/DOCTYPE, no prefix on
   row and c, every <row>/<c> accounted for); whenever one fails, the part is read by
   the streaming path below, which stays the reference: both paths give the same answers
-  (tests/test_book.py runs every test through both; bench/bench_onepass.py
+  (tests/workbook/test_book.py runs every test through both; bench/bench_onepass.py
   measures what the one pass buys).  A book indexes at most
   Limits.one_pass_budget bytes of sheets this way, so memory stays bounded.
 * Streaming path (large parts, odd parts): expat with handlers in Python, no tree.  A

@@ -101,7 +101,7 @@ def test_widths_orientation_print_and_frozen_headers(wb):
         assert str(ws.page_setup.paperSize) == "9"  # A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage
         assert ws.page_setup.fitToWidth in (None, 1)  # 1 is the schema default, left out
-        assert ws.page_setup.fitToHeight in (None, 1)  # one page per part (tests/test_print.py)
+        assert ws.page_setup.fitToHeight in (None, 1)  # one page per part (tests/template/test_print.py)
         assert ws.freeze_panes is not None
         assert ws.print_title_rows
         first_figure_row = min(f.area.min_row for f in FMT.part_figures(part.key))

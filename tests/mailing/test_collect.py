@@ -26,7 +26,7 @@ from toolkit.ledger import Ledger
 from toolkit.reading.roster import RosterEntry, write_sample_roster
 from toolkit.template.writer import write_template
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CST = timezone(timedelta(hours=8))
 JIA, YI, BING, DING = (f"示例市{c}局" for c in "甲乙丙丁")
 ADDR = {JIA: "jia@example.cn", YI: "yi@example.cn", BING: "bing@example.cn", DING: "ding@example.cn"}

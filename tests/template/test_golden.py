@@ -1,4 +1,4 @@
-"""One golden template: tests/golden/gov-2021.xlsx, committed, against one generated now,
+"""One golden template: tests/template/golden/gov-2021.xlsx, committed, against one generated now,
 part by part (as XlsxWriter's own tests compare with files Excel saved): the same zip
 members in the same order, and every part byte for byte once the volatile one is
 normalised (docProps/core.xml: the created/modified timestamps).
@@ -6,7 +6,7 @@ normalised (docProps/core.xml: the created/modified timestamps).
 A failure shows which part changed and where.  After an intended change of the template
 (look at it rendered first: README, LibreOffice to PDF), regenerate and commit it:
 
-    PYTHONPATH=. python tests/test_golden.py
+    PYTHONPATH=. python tests/template/test_golden.py
 """
 
 from __future__ import annotations
@@ -45,11 +45,11 @@ def test_generated_template_matches_the_golden_one_part_by_part(tmp_path):
     golden, now = parts(GOLDEN), parts(generate(tmp_path / "now.xlsx"))
     assert list(now) == list(golden), "zip members differ"
     for name in golden:
-        assert now[name] == golden[name], f"{name} differs from tests/golden (regenerate: see docstring)\n" + _where(
+        assert now[name] == golden[name], f"{name} differs from tests/template/golden (regenerate: see docstring)\n" + _where(
             golden[name], now[name])
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     GOLDEN.parent.mkdir(exist_ok=True)
     print(generate(GOLDEN))

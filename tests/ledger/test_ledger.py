@@ -20,7 +20,7 @@ from toolkit.ledger import schema
 from toolkit.reading.roster import RosterEntry, write_sample_roster
 from toolkit.template.writer import write_template
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_v1_ledger_is_migrated_and_nothing_is_lost(tmp_path):
