@@ -60,6 +60,14 @@ def test_metavars_name_their_kind_in_chinese():
     assert "年份" in disclosure("template", "--help").stdout
 
 
+def test_check_help_shows_the_limits_defaults():
+    from toolkit.workbook.limits import Limits
+
+    out = " ".join(disclosure("check", "--help", columns=200).stdout.split())
+    assert f"单个文件大小上限（MB，默认 {Limits().max_file_mb:g}）" in out
+    assert f"单个文件处理时间上限（秒，默认 {Limits().max_seconds:g}）" in out
+
+
 def test_version():
     done = disclosure("--version")
     assert (done.returncode, done.stdout.strip()) == (0, f"disclosure {__version__}")
