@@ -55,7 +55,9 @@ def test_installed_wheel_runs_demo_and_check(wheel, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
     python, disclosure = venv / "bin" / "python", venv / "bin" / "disclosure"
-    run(python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", wheel, cwd=tmp_path)
+    # --force-reinstall: a system-wide install of this project (CI installs one) would
+    # otherwise "already satisfy" the wheel inside a --system-site-packages venv.
+    run(python, "-m", "pip", "install", "--no-deps", "--no-index", "--force-reinstall", "-q", wheel, cwd=tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DISCLOSURE_FORMATS")}
     where = tmp_path / "elsewhere"
     where.mkdir()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,20 @@ def now() -> str:
     return datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
+def _retry_locked(step, seconds: float = BUSY_SECONDS):
+    """Runs ``step``, again while SQLite says the database is locked.  Switching a new
+    ledger to WAL needs the file to itself, and SQLite answers a second process opening it
+    at that moment with "locked" at once, without waiting the busy timeout."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Ledger:
     """One open ledger.  Use as a context manager, or call close()."""
 
@@ -51,14 +66,14 @@ class Ledger:
             self.conn.row_factory = sqlite3.Row
             self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
             # Checked before any pragma: a file that is not ours is left byte for byte.
-            found = schema.version(self.conn)
+            found = _retry_locked(lambda: schema.version(self.conn))
             if not found and self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
                 # Someone else's database: never add our tables to it.
                 raise LedgerError(f"{self.path} 是别的程序的数据库，不是本工具的台账：请用 --ledger 另指定一个文件")
             if found > schema.SCHEMA_VERSION:
                 raise LedgerError(f"台账 {self.path} 由更新版本的本工具写成（第 {found} 版），"
                                   f"当前版本只认识到第 {schema.SCHEMA_VERSION} 版：请升级本工具")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            _retry_locked(lambda: self.conn.execute("PRAGMA journal_mode = WAL"))
             # In WAL mode NORMAL survives a killed process (only a power cut may lose the
             # last transactions, which collect redoes: a saved file is found by name and
             # sha256) and spares an fsync per message collected.
