@@ -121,10 +121,7 @@ def remind(
     finally:
         if book is not None:
             book.close()
-    for line in run.lines_zh():
-        say(line)
-    if run.exit_code:
-        raise typer.Exit(run.exit_code)
+    _report(run)
 
 
 def parse_date(text: str) -> date:
@@ -157,10 +154,7 @@ def _run(work, roster: Path, dry_run: bool, ledger: Path | None, options: dict) 
     finally:
         if book is not None:
             book.close()
-    for line in run.lines_zh():
-        say(line)
-    if run.exit_code:
-        raise typer.Exit(run.exit_code)
+    _report(run)
 
 
 def _password_prompt(settings: SmtpSettings):
@@ -177,3 +171,11 @@ def _password_prompt(settings: SmtpSettings):
 def _fail(message: str) -> None:
     say(message, err=True)
     raise typer.Exit(1)
+
+
+def _report(run) -> None:
+    """What came of a send, on screen; exit 1 when something that should have gone did not."""
+    for line in run.lines_zh():
+        say(line)
+    if run.exit_code:
+        raise typer.Exit(run.exit_code)
