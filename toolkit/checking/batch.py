@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from toolkit.checking import narrative
-from toolkit.checking.pool import pooled
+from toolkit.checking.pool import default_workers, pooled
 from toolkit.checking.validate import CHUNK, validate
 from toolkit.common import ownership
 from toolkit.common.layout import (
@@ -113,7 +113,7 @@ def iter_results(files: list[Path], *, workers: int | None = None, limits: Limit
     """Read every file (in a worker pool when there are many), yielding results in order
     as they come, so that a batch never needs all its results in memory at once."""
     jobs = [(f, limits, expect.id if expect else None) for f in files]
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    workers = default_workers(workers)
     if workers <= 1 or len(files) < POOL_THRESHOLD:
         results = map(_read_one, jobs)
     else:  # a worker killed (out of memory) costs its file a verdict, not the batch

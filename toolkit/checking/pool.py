@@ -21,6 +21,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 WATCH = 0.5  # seconds between a worker's looks at its parent
+MAX_WORKERS = 4  # beyond this, reading is bound by the disk and the main process
+
+
+def default_workers(workers: int | None = None) -> int:
+    """``workers`` when given, else one per core (at most MAX_WORKERS)."""
+    return workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
 
 
 def _watch_parent() -> None:

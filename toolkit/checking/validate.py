@@ -26,7 +26,7 @@ from toolkit.reading.values import CLASS_RULES, CODE
 
 BLANK_CODES = [CODE["blank"], CODE["whitespace"]]
 UNFILLED = "R6.unfilled"  # every figure blank: the template came back untouched
-CHUNK = 1000  # files per pandera call: memory stays flat in the batch size
+CHUNK = 2000  # files per pandera call: memory stays flat in the batch size
 
 
 @cache

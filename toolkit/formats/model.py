@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.resources.abc import Traversable
 
 from toolkit.common.a1 import parse_range, ref_of
@@ -195,10 +196,11 @@ class Format:
     def covers(self, year: int) -> bool:
         return self.years[0] <= year <= self.years[1]
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Digest of the locked layout: every fixed text with its place, every figure cell
-        with its name.  Stamped into templates so the reader can tell tampering apart."""
+        with its name.  Stamped into templates so the reader can tell tampering apart.
+        Worked out once per format: every return read compares its stamp with it."""
         items = []
         for part in self.parts:
             items.append([part.sheet, part.title_area.range, part.title])

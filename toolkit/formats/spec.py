@@ -40,9 +40,10 @@ TEMPLATES_DIR = format_data()
 FORMATS_ENV = "DISCLOSURE_FORMATS"
 
 
+@cache
 def kind_limits() -> dict[str, int]:
     """Figure kind -> the largest absolute value a figure of that kind can be
-    (workbook_templates/kinds.yaml)."""
+    (workbook_templates/kinds.yaml); once: it is asked for every figure read."""
     return {kind_id: kind.max for kind_id, kind in kinds().items()}
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from toolkit.checking.batch import _outputs, check_files, collect, read_reports  # noqa: F401  (the API of a check)
 from toolkit.checking.others import sort_out
+from toolkit.checking.pool import default_workers
 from toolkit.common import lock, ownership
 from toolkit.common.display import encodable
 from toolkit.common.layout import (
@@ -155,22 +156,35 @@ def record(ledger, batch: Batch) -> int:
 
 def write_outputs(batch: Batch, *, annotate: bool = True, workers: int | None = None,
                   limits: Limits | None = None) -> None:
-    from toolkit.outputs.annotate import annotate_all
+    """Imported workbooks, annotated copies and 汇总.xlsx, then findings.json.  The copies
+    are made in worker processes while this process writes 汇总.xlsx with the names they
+    will have; in the rare case a copy could not be made, 汇总.xlsx is written again."""
+    from toolkit.outputs.annotate.batch import annotating
     from toolkit.outputs.imported import import_all
-    from toolkit.outputs.summary import write_summary
 
     outdir = batch.outdir
-    for_summary = None
     imported = import_all(batch.reports, outdir)
-    if annotate:
-        # A published report is annotated through its imported workbook.
-        shadows = [replace(r, path=str(imported[r.path])) if r.path in imported else r for r in batch.reports]
-        made = annotate_all(shadows, outdir, workers=workers or 1, limits=limits)
-        back = {str(p): original for original, p in imported.items()}
-        made.paths = {back.get(k, k): v for k, v in made.paths.items()}
-        made.skipped = {back.get(k, k): v for k, v in made.skipped.items()}
-        batch.annotated = made.paths
-        for_summary = made.for_summary()
-    batch.summary = write_summary(batch.reports, outdir, coverage=batch.coverage, annotated=for_summary,
-                                  progress=batch.progress)
+    if not annotate:
+        batch.summary = _summary(batch, None)
+        findings_json.write(batch)
+        return
+    # A published report is annotated through its imported workbook.
+    shadows = [replace(r, path=str(imported[r.path])) if r.path in imported else r for r in batch.reports]
+    back = {str(p): original for original, p in imported.items()}
+    with annotating(shadows, outdir, workers=default_workers(workers), limits=limits) as pending:
+        planned = {back.get(k, k): v for k, v in pending.planned.items()}
+        batch.summary = _summary(batch, planned)
+        made = pending.result()
+    made.paths = {back.get(k, k): v for k, v in made.paths.items()}
+    made.skipped = {back.get(k, k): v for k, v in made.skipped.items()}
+    batch.annotated = made.paths
+    if made.for_summary() != planned:
+        batch.summary = _summary(batch, made.for_summary())
     findings_json.write(batch)
+
+
+def _summary(batch: Batch, annotated: dict | None) -> Path:
+    from toolkit.outputs.summary import write_summary
+
+    return write_summary(batch.reports, batch.outdir, coverage=batch.coverage, annotated=annotated,
+                         progress=batch.progress)

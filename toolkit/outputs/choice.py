@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -81,10 +82,19 @@ def _why(win, second, times, shared, path) -> str:
 def _times(p: str, sha: str | None, received: Mapping[str, str]) -> tuple:
     got = received.get(sha) if sha else None
     try:
-        mtime = datetime.fromtimestamp(os.stat(p).st_mtime).astimezone()
+        st = os.stat(p)
+        mtime = datetime.fromtimestamp(st.st_mtime).astimezone()
+        saved = _saved(p, st.st_mtime_ns, st.st_size)
     except (OSError, ValueError):
-        mtime = None
-    return (saved_time(p), datetime.fromisoformat(got) if got else None, mtime)
+        mtime = saved = None
+    return (saved, datetime.fromisoformat(got) if got else None, mtime)
+
+
+@lru_cache(maxsize=4096)
+def _saved(p: str, _mtime_ns: int, _size: int) -> datetime | None:
+    """saved_time, once per version of a file: a check ranks the same duplicates for
+    the summary, the ledger and the outbox (the stat keys the version)."""
+    return saved_time(p)
 
 
 def _show(moment: datetime) -> str:

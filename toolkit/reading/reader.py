@@ -58,9 +58,31 @@ class ReadResult:
     locations: dict[str, dict] = field(default_factory=dict)  # key -> place in a published document
     claims: list[dict] = field(default_factory=list)  # figures a published report states in words
 
+    # Most returns are our template with every name in place: their places are the
+    # format's own cells, shared (template_places) and sent across the pool as a mark.
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        if self.format_id and self.places is template_places(self.format_id):
+            state["places"] = _TEMPLATE_PLACES
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if state.get("places") == _TEMPLATE_PLACES:
+            state["places"] = template_places(state["format_id"])
+        self.__dict__.update(state)
+
     @property
     def fmt(self) -> spec.Format | None:
         return spec.get(self.format_id) if self.format_id else None
+
+
+_TEMPLATE_PLACES = "template"
+
+
+@cache
+def template_places(format_id: str) -> dict[str, tuple[str, str]]:
+    """figure key -> (sheet, A1) of the format's own template; shared, never changed."""
+    return {f.key: (f.sheet, f.cell) for f in spec.get(format_id).figures.values()}
 
 
 def read_return(path: str | Path, *, limits: Limits | None = None,
@@ -82,6 +104,8 @@ def read_return(path: str | Path, *, limits: Limits | None = None,
         return result
     try:
         _read(book, result, expect)
+        if result.places == template_places(result.format_id):
+            result.places = template_places(result.format_id)
     except Unreadable as exc:
         result.unreadable = Finding.of(exc.code, detail=exc.detail)
         result.read_by = None  # nothing was read through to the end

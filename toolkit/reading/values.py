@@ -94,6 +94,13 @@ class Value:
     def accepted(self) -> bool:
         return self.cls in ACCEPTED
 
+    def __reduce__(self):
+        # A plain number crosses the process pool as its figure and comes back as the
+        # shared Value of _number: a batch's results hold one object per distinct figure.
+        if self.cls == "number":
+            return _number, (self.number,)
+        return Value, (self.cls, self.number, self.shown, self.expected, self.detail)
+
     @property
     def rule(self) -> str | None:
         return CLASS_RULES.get(self.cls)

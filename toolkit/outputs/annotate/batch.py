@@ -6,9 +6,13 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.checking.pool import pooled
 from toolkit.common import filenames, ownership
 from toolkit.common.atomic import atomic_path
 from toolkit.common.layout import ANNOTATED_DIR, ANNOTATED_MARK
@@ -84,42 +88,84 @@ def annotate_all(reports: list[FileReport], outdir: str | os.PathLike, *,
     ``clean``, copies left in that folder by an earlier run and not made now are removed
     (never an input of this batch), so a re-run replaces the previous results.
     ``workers`` > 1 spreads many copies over processes."""
-    dest = Path(outdir) / ANNOTATED_DIR
+    with annotating(reports, outdir, clean=clean, workers=workers, limits=limits) as pending:
+        return pending.result()
+
+
+@contextmanager
+def annotating(reports: list[FileReport], outdir: str | os.PathLike, *, clean: bool = True,
+               workers: int = 1, limits: Limits | None = None) -> Iterator[Pending]:
+    """annotate_all, started: the copies are made in the background (a process pool
+    driven from a thread) while the caller goes on — `disclosure check` writes 汇总.xlsx
+    meanwhile from ``pending.planned``; ``pending.result()`` waits for them."""
+    pending = _plan(reports, Path(outdir) / ANNOTATED_DIR, clean, limits)
+    if workers > 1 and len(pending.jobs) >= POOL_THRESHOLD:
+        runner = ThreadPoolExecutor(1, thread_name_prefix="annotate")
+        pending.future = runner.submit(lambda: list(pooled(
+            _annotate_job, pending.jobs, workers=workers, chunksize=4, on_killed=_killed)))
+        try:
+            yield pending
+        finally:
+            runner.shutdown(wait=True)
+    else:
+        yield pending
+
+
+@dataclass
+class Pending:
+    """Copies being made: the names they will have, and the result once made."""
+
+    dest: Path
+    clean: bool
+    inputs: set[Path]
+    jobs: list[tuple] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    future: Future | None = None
+
+    @property
+    def planned(self) -> dict[str, Path | str]:
+        """What Annotated.for_summary() will say if every copy is made."""
+        return {**self.skipped, **{job[0].path: job[1] / job[2] for job in self.jobs}}
+
+    def result(self) -> Annotated:
+        done = self.future.result() if self.future is not None else list(map(_annotate_job, self.jobs))
+        result = Annotated(skipped=dict(self.skipped))
+        for (report, *_), (path, error) in zip(self.jobs, done):
+            if path is not None:
+                result.paths[report.path] = path
+            else:
+                result.skipped[report.path] = error or "未生成批注文件"
+        if self.clean and self.dest.is_dir():
+            made = {p.name for p in result.paths.values()}
+            for old in self.dest.iterdir():
+                if (old.suffix.lower() in _OOXML_SUFFIXES and ANNOTATED_MARK in old.stem
+                        and old.name not in made and _resolved(old) not in self.inputs):
+                    ownership.remove(old)  # only a copy of ours, unchanged since written
+        return result
+
+
+def _plan(reports: list[FileReport], dest: Path, clean: bool, limits: Limits | None) -> Pending:
+    """Which reports get a copy, under which unique name; why the others get none."""
     inputs = {_resolved(r.path) for r in reports}
     taken = {p.name.casefold() for p in inputs if p.parent == _resolved(dest)}
     if dest.is_dir():  # a file there that is not ours keeps its name: ours get another
         taken |= {p.name.casefold() for p in dest.iterdir() if not ownership.is_ours(p)}
-    result = Annotated()
-    jobs = []
+    pending = Pending(dest, clean, inputs)
     for report in reports:
         reason = why_not(report)
         if reason is not None:
             if report.findings:
-                result.skipped[report.path] = reason
+                pending.skipped[report.path] = reason
             continue
         name = annotated_name(report.path, macros=_has_macros(Path(report.path)))
         if name is None:  # an .xls name holding an .xlsx: annotate it as .xlsx
             name = filenames.safe_filename(Path(report.path).stem, ANNOTATED_MARK + ".xlsx")
-        jobs.append((report, dest, filenames.unique_name(name, taken), limits))
-    if workers > 1 and len(jobs) >= POOL_THRESHOLD:
-        from concurrent.futures import ProcessPoolExecutor
+        pending.jobs.append((report, dest, filenames.unique_name(name, taken), limits))
+    return pending
 
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            done = list(pool.map(_annotate_job, jobs, chunksize=4))
-    else:
-        done = [_annotate_job(job) for job in jobs]
-    for (report, *_), (path, error) in zip(jobs, done):
-        if path is not None:
-            result.paths[report.path] = path
-        else:
-            result.skipped[report.path] = error or "未生成批注文件"
-    if clean and dest.is_dir():
-        made = {p.name for p in result.paths.values()}
-        for old in dest.iterdir():
-            if (old.suffix.lower() in _OOXML_SUFFIXES and ANNOTATED_MARK in old.stem
-                    and old.name not in made and _resolved(old) not in inputs):
-                ownership.remove(old)  # only a copy of ours, unchanged since written
-    return result
+
+def _killed(job) -> tuple[None, str]:
+    return None, f"{Path(job[0].path).name}：生成批注文件时进程被系统终止，可能是内存不足"
 
 
 def _annotate_job(job) -> tuple[Path | None, str | None]:
