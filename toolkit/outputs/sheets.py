@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from functools import lru_cache
 
 from toolkit.common.display import shown
 from toolkit.formats import kinds
@@ -60,6 +61,7 @@ def number(ws, row: int, col: int, value: float | int, fmt) -> None:
         ws.write_number(row, col, value, fmt)
 
 
+@lru_cache(maxsize=8192)
 def text_lines(text: str, width: float) -> int:
     """Lines ``text`` takes in a wrapped cell ``width`` units wide (a 中文 character is
     two units)."""
@@ -70,7 +72,7 @@ def text_lines(text: str, width: float) -> int:
 
 def fit_row(ws, row: int, cells: list[tuple[object, float]], minimum: float = 18) -> None:
     """A row tall enough for every wrapped text in it: ``cells`` are (text, width)."""
-    lines = max([text_lines(t, w) for t, w in cells if t] or [1])
+    lines = max([text_lines(str(t), w) for t, w in cells if t] or [1])
     ws.set_row(row, max(minimum, LINE_PT * lines + 4))
 
 

@@ -104,8 +104,6 @@ def read_return(path: str | Path, *, limits: Limits | None = None,
         return result
     try:
         _read(book, result, expect)
-        if result.places == template_places(result.format_id):
-            result.places = template_places(result.format_id)
     except Unreadable as exc:
         result.unreadable = Finding.of(exc.code, detail=exc.detail)
         result.read_by = None  # nothing was read through to the end
@@ -166,6 +164,8 @@ def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
             result.findings.append(Finding.of("S2", detail=(
                 f"{len(fmt.figures) - len(by_names)} 个数字格的定义名称缺失或失效，已按表格标签读取")))
     result.read_by = "names" if len(trusted) == len(fmt.figures) else "labels"
+    if result.places == template_places(fmt.id):
+        result.places = template_places(fmt.id)  # shared: never changed in place from here
     _hidden_sheets(book, result)
     _merged_figures(book, fmt, result)
     _read_values(book, fmt, result)
@@ -306,15 +306,37 @@ def _missing_findings(fmt: spec.Format, result: ReadResult, located) -> None:
 
 def _merged_figures(book: Book, fmt: spec.Format, result: ReadResult) -> None:
     """A figure cell swallowed by a merge (not the template's own) holds no value."""
-    swallowed = {sheet: _swallowed(tuple(book.merged_ranges(sheet)))
-                 for sheet in {place[0] for place in result.places.values()}}
-    for key, (sheet, ref) in list(result.places.items()):
-        rng = swallowed[sheet].get(ref)
-        if rng is not None:
-            del result.places[key]
-            result.findings.append(Finding.of(
-                "S1", figure=fmt.figures[key], sheet=sheet, cell=ref,
-                detail=f"数字格 {ref} 被合并进了 {rng}，请取消合并后分别填写"))
+    places = result.places
+    shared = places is template_places(fmt.id)
+    sheets = _template_sheets(fmt.id) if shared else sorted({place[0] for place in places.values()})
+    merges = tuple((sheet, tuple(book.merged_ranges(sheet))) for sheet in sheets)
+    hits = _template_hits(fmt.id, merges) if shared else _hits(places, merges)
+    if not hits:
+        return
+    result.places = {k: v for k, v in places.items() if k not in hits}
+    for key, rng in hits.items():
+        sheet, ref = places[key]
+        result.findings.append(Finding.of(
+            "S1", figure=fmt.figures[key], sheet=sheet, cell=ref,
+            detail=f"数字格 {ref} 被合并进了 {rng}，请取消合并后分别填写"))
+
+
+def _hits(places: dict[str, tuple[str, str]], merges: tuple) -> dict[str, str]:
+    """figure key -> the merge that swallows its cell."""
+    swallowed = {sheet: _swallowed(ranges) for sheet, ranges in merges}
+    return {key: rng for key, (sheet, ref) in places.items()
+            if (rng := swallowed.get(sheet, {}).get(ref)) is not None}
+
+
+@lru_cache(maxsize=64)
+def _template_hits(format_id: str, merges: tuple) -> dict[str, str]:
+    """_hits over the template's own places: the same for every return with the same merges."""
+    return _hits(template_places(format_id), merges)
+
+
+@cache
+def _template_sheets(format_id: str) -> list[str]:
+    return sorted({place[0] for place in template_places(format_id).values()})
 
 
 @lru_cache(maxsize=64)

@@ -20,6 +20,7 @@ from toolkit.common.oserrors import why
 from toolkit.formats.findings import UNREADABLE, FileReport, Finding
 from toolkit.outputs.annotate.annotated import patch
 from toolkit.outputs.annotate.package import PackageError
+from toolkit.reading.localfile import sha256_of
 from toolkit.workbook.book import vet
 from toolkit.workbook.limits import Limits, Unreadable
 
@@ -205,7 +206,8 @@ def annotate(report: FileReport, dest: str | os.PathLike, *, name: str | None = 
     only read.  Raises AnnotateError (中文) when the workbook cannot be opened or is over
     ``limits`` (the whole file is vetted before any part of it is inflated)."""
     src = Path(report.path)
-    _vet(src, limits)
+    if not _vetted(report, src):
+        _vet(src, limits)
     try:
         with open(src, "rb") as fh:
             head = fh.read(4)
@@ -228,6 +230,16 @@ def annotate(report: FileReport, dest: str | os.PathLike, *, name: str | None = 
     except PackageError as exc:
         raise AnnotateError(f"{src.name}：无法打开工作簿生成批注文件（{exc}）") from None
     return target
+
+
+def _vetted(report: FileReport, src: Path) -> bool:
+    """The file is the one the check read (same digest): it passed the gate then."""
+    if not report.sha256 or report.status == UNREADABLE:
+        return False
+    try:
+        return sha256_of(src) == report.sha256
+    except (OSError, Unreadable):
+        return False
 
 
 def _vet(src: Path, limits: Limits | None) -> None:
