@@ -141,7 +141,7 @@ def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
 
     # Figures: by defined names, then by labels for whatever names did not lead to, and
     # for the parts whose named cells no longer sit beside their labels.
-    doubtful = _names_off_labels(book, fmt, by_names)
+    doubtful, near = _names_off_labels(book, fmt, by_names)
     trusted = {k: p for k, p in by_names.items() if fmt.figures[k].part not in doubtful}
     result.places = dict(trusted)
     if len(result.places) < len(fmt.figures):
@@ -166,9 +166,11 @@ def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
     result.read_by = "names" if len(trusted) == len(fmt.figures) else "labels"
     if result.places == template_places(fmt.id):
         result.places = template_places(fmt.id)  # shared: never changed in place from here
+    if result.read_by != "names":
+        near = None  # places found by labels were not among the cells read beside the names
     _hidden_sheets(book, result)
     _merged_figures(book, fmt, result)
-    _read_values(book, fmt, result)
+    _read_values(book, fmt, result, near)
     fields = agency_block.typed(book, fmt, lambda: grids if grids is not None else _grids(book))
     result.agency, result.year, found = agency_block.agency_and_year(fields, result.meta, fmt)
     result.findings.extend(found)
@@ -212,9 +214,10 @@ def _probe(format_id: str, key: str, sheet: str, ref: str) -> tuple[tuple[str, s
 
 
 def _names_off_labels(book: Book, fmt: spec.Format, places: dict[str, tuple[str, str]]
-                      ) -> dict[str, tuple[str, str, str]]:
+                      ) -> tuple[dict[str, tuple[str, str, str]], dict[str, dict] | None]:
     """Parts whose named cells do not sit beside their labels: part key -> (sheet, cell,
-    中文 detail) of the first misfit.
+    中文 detail) of the first misfit; with the cells read (sheet -> A1 -> cell), the named
+    ones among them, for _read_values.
 
     Names follow rows and columns that Excel or WPS insert or delete, but not every tool
     updates them (openpyxl does not; a sheet rebuilt by copy and paste neither), and then
@@ -232,7 +235,7 @@ def _names_off_labels(book: Book, fmt: spec.Format, places: dict[str, tuple[str,
             sheet, ref = places[key]
             probes.extend((part_key, ref, *p) for p in _probe(fmt.id, key, sheet, ref))
     if not probes:
-        return {}
+        return {}, None
     wanted: dict[str, list[str]] = {}
     for sheet, ref in places.values():
         wanted.setdefault(sheet, []).append(ref)  # read with the labels: one scan, memoised
@@ -249,7 +252,7 @@ def _names_off_labels(book: Book, fmt: spec.Format, places: dict[str, tuple[str,
         if label not in texts and not _has_label(texts, label):
             doubtful[part_key] = (sheet, ref, (
                 f"第{fmt.part(part_key).number}部分的定义名称指向 {ref}，但它{where}没有表格标签“{label}”"))
-    return doubtful
+    return doubtful, cells
 
 
 def _has_label(texts: list[str], label: str) -> bool:
@@ -271,7 +274,7 @@ def _has_label(texts: list[str], label: str) -> bool:
 
 def _hidden_sheets(book: Book, result: ReadResult) -> None:
     """A sheet of figures the agency hid: read as usual, but a reviewer would not see it."""
-    used = {sheet for sheet, _ref in result.places.values()}
+    used = _sheets_of(result.places, result.format_id)
     for s in book.sheets:
         if s.name in used and s.state != "visible":
             result.findings.append(Finding.of("S2", sheet=s.name, detail=(
@@ -353,10 +356,36 @@ def _swallowed(ranges: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _read_values(book: Book, fmt: spec.Format, result: ReadResult) -> None:
+def _read_values(book: Book, fmt: spec.Format, result: ReadResult, near: dict[str, dict] | None) -> None:
+    """Classify what each figure cell holds; ``near``: the named cells read already."""
+    places = result.places
+    if places is template_places(fmt.id):
+        by_sheet = _template_by_sheet(fmt.id)
+    else:
+        by_sheet = {}
+        for sheet, ref in places.values():
+            by_sheet.setdefault(sheet, []).append(ref)
+    raw = {sheet: near[sheet] if near and sheet in near else book.read_cells(sheet, refs)
+           for sheet, refs in by_sheet.items()}
+    kinds, values = _figure_kinds(fmt.id), result.values
+    for key, (sheet, ref) in places.items():
+        values[key] = classify(raw[sheet].get(ref), kinds[key])
+
+
+def _sheets_of(places: dict[str, tuple[str, str]], format_id: str | None) -> set[str] | list[str]:
+    if format_id and places is template_places(format_id):
+        return _template_sheets(format_id)
+    return {sheet for sheet, _ref in places.values()}
+
+
+@cache
+def _template_by_sheet(format_id: str) -> dict[str, list[str]]:
     by_sheet: dict[str, list[str]] = {}
-    for key, (sheet, ref) in result.places.items():
+    for sheet, ref in template_places(format_id).values():
         by_sheet.setdefault(sheet, []).append(ref)
-    raw = {sheet: book.read_cells(sheet, refs) for sheet, refs in by_sheet.items()}
-    for key, (sheet, ref) in result.places.items():
-        result.values[key] = classify(raw[sheet].get(ref), fmt.figures[key].kind)
+    return by_sheet
+
+
+@cache
+def _figure_kinds(format_id: str) -> dict[str, str]:
+    return {key: f.kind for key, f in spec.get(format_id).figures.items()}

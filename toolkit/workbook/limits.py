@@ -122,4 +122,7 @@ def fmt_number(x: float) -> str:
 
 
 def fmt_mb(n_bytes: int | float) -> str:
-    return f"{n_bytes / MB:,.1f} MB"
+    """18,425 bytes -> '0.0176 MB', 25 MB -> '25.0 MB': never '0.0 MB' beside a limit
+    set below 1 MB."""
+    mb = n_bytes / MB
+    return f"{mb:,.1f} MB" if mb >= 1 else f"{mb:.3g} MB"
