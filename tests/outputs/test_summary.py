@@ -250,3 +250,30 @@ def test_libreoffice_renders_annotated_copy_and_summary(batch, tmp_path):
     for src in (copy, summary):
         data = soffice_convert(src, "pdf", tmp_path / "pdf", tmp_path / "lo-profile").read_bytes()
         assert data.startswith(b"%PDF") and len(data) > 2000
+
+
+def test_summary_written_beside_the_copies_says_which_copy_failed(tmp_path):
+    """check writes 汇总.xlsx while the pool makes the copies, with the names they will
+    have; a copy that cannot be made (its file spoiled after it was read) is written
+    again with the reason, and the other copies keep their links."""
+    from toolkit.checking.batch import check_files
+    from toolkit.outputs import check
+
+    wrong = {"p3.received.total": 999}  # the row total off: every return needs a copy
+    files = [filled_return(tmp_path / "in" / f"单位{i}.xlsx", wrong, agency=f"单位{i}") for i in range(9)]
+    reports, _ = check_files(files, workers=1)
+    assert all(r.status == "fail" for r in reports)
+    out = tmp_path / "out"
+    check.prepare(out)
+    spoiled = files[4]
+    spoiled.write_bytes(b"PK\x03\x04" + b"\0" * 64)  # a zip header and nothing behind it
+    batch = check.Batch(reports=reports, outdir=out)
+    check.write_outputs(batch, workers=2)  # 9 copies >= POOL_THRESHOLD: made in the pool
+
+    assert sorted(batch.annotated) == sorted(str(f) for f in files if f != spoiled)
+    ws = openpyxl.load_workbook(out / SUMMARY_NAME)["全部文件"]
+    cells = {ws.cell(r, 4).value: ws.cell(r, 9) for r in range(4, 4 + len(files))}
+    assert cells["单位4.xlsx"].hyperlink is None and "无法打开工作簿" in cells["单位4.xlsx"].value
+    for i in (0, 1, 2, 3, 5, 6, 7, 8):
+        link = unquote(cells[f"单位{i}.xlsx"].hyperlink.target).replace("\\", "/")
+        assert link == f"annotated/单位{i}_校验意见.xlsx" and (out / link).is_file()
