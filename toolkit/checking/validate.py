@@ -84,16 +84,11 @@ def frames(format_id: str, results: Sequence[ReadResult], positions: list[int],
     """The batch frames: value classes and numbers, one row per file."""
     fmt = spec.get(format_id)
     keys = list(fmt.figures)
-    classes, numbers = [], []
+    classes, numbers, code, nan = [], [], CODE, np.nan
     for i in positions:
-        values = results[i].values
-        row_cls, row_num = [], []
-        for k in keys:
-            v = values.get(k)
-            row_cls.append(-1 if v is None else CODE[v.cls])
-            row_num.append(np.nan if v is None or v.number is None else v.number)
-        classes.append(row_cls)
-        numbers.append(row_num)
+        row = list(map(results[i].values.get, keys))
+        classes.append([-1 if v is None else code[v.cls] for v in row])
+        numbers.append([nan if v is None or v.number is None else v.number for v in row])
     index = pd.Index(positions, name="file")
     cls_frame = pd.DataFrame(classes, index=index, columns=keys, dtype="int8")
     num_frame = pd.DataFrame(numbers, index=index, columns=keys, dtype="float64")

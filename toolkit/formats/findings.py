@@ -8,6 +8,7 @@ from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
+from itertools import repeat
 
 from toolkit.formats.catalogue import ERROR, WARNING, rule
 
@@ -88,9 +89,10 @@ class FigureValues(Mapping):
     def __init__(self, format_id: str, numbers: Mapping[str, float | int]):
         self._keys, self._index = _layout(format_id)
         nan = math.nan
-        self._values = array("d", (numbers.get(k, nan) for k in self._keys))
+        self._values = array("d", map(numbers.get, self._keys, repeat(nan, len(self._keys))))
         # Whole numbers a double does not hold exactly (reading.values.EXACT) kept aside.
-        self._exact = {k: v for k, v in numbers.items() if isinstance(v, int) and float(v) != v} or None
+        self._exact = {k: v for k, v in numbers.items() if type(v) is not float and isinstance(v, int)
+                       and float(v) != v} or None
 
     def __getitem__(self, key: str) -> float | int:
         value = self._values[self._index[key]]  # KeyError for a key of no figure

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.checking.batch import identity
 from toolkit.checking.pool import pooled
 from toolkit.common import filenames, ownership
 from toolkit.common.atomic import atomic_path
@@ -118,7 +119,7 @@ class Pending:
 
     dest: Path
     clean: bool
-    inputs: set[Path]
+    inputs: set[object]  # checking.batch.identity of every report's file
     jobs: list[tuple] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     future: Future | None = None
@@ -140,17 +141,18 @@ class Pending:
             made = {p.name for p in result.paths.values()}
             for old in self.dest.iterdir():
                 if (old.suffix.lower() in _OOXML_SUFFIXES and ANNOTATED_MARK in old.stem
-                        and old.name not in made and _resolved(old) not in self.inputs):
+                        and old.name not in made and identity(old) not in self.inputs):
                     ownership.remove(old)  # only a copy of ours, unchanged since written
         return result
 
 
 def _plan(reports: list[FileReport], dest: Path, clean: bool, limits: Limits | None) -> Pending:
     """Which reports get a copy, under which unique name; why the others get none."""
-    inputs = {_resolved(r.path) for r in reports}
-    taken = {p.name.casefold() for p in inputs if p.parent == _resolved(dest)}
-    if dest.is_dir():  # a file there that is not ours keeps its name: ours get another
-        taken |= {p.name.casefold() for p in dest.iterdir() if not ownership.is_ours(p)}
+    # Files are told apart by identity (a stat each), not by resolving every path.
+    inputs = {identity(Path(r.path)) for r in reports}
+    taken = set()
+    if dest.is_dir():  # an input there, or a file that is not ours, keeps its name: ours get another
+        taken = {p.name.casefold() for p in dest.iterdir() if identity(p) in inputs or not ownership.is_ours(p)}
     pending = Pending(dest, clean, inputs)
     for report in reports:
         reason = why_not(report)
