@@ -1,8 +1,8 @@
 """Validation of a whole batch with the pandera schemas (schemas.py).
 
 All returns of one format are stacked into one frame, one row per file and one column
-per figure, and validated in one call per chunk: pandera names the failing cells, the
-catalogue names the rule, and this module writes the arithmetic a person needs
+per figure, and validated in one call per chunk (the rows where a check fails: see
+_failures): pandera names the failing cells, the catalogue names the rule, and this module writes the arithmetic a person needs
 ("本行总计应为 12（自然人 5 + 商业企业 7），填报为 13").  One wrong figure gives the
 findings a person would expect: a cell that is not a number is reported once, and the
 sums over it are said to be not checkable rather than wrong.
@@ -101,8 +101,19 @@ def frames(format_id: str, results: Sequence[ReadResult], positions: list[int],
     return cls_frame, num_frame
 
 
-def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame):
-    """(position, column, check) for every failing cell."""
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame, *, screen: bool = True):
+    """(position, column, check) for every failing cell, as pandera reports them.
+
+    pandera's cost is mostly per call and per column, not per row, so with ``screen``
+    it is handed only the rows where one of the schema's checks fails (the same
+    registered functions, schemas.py, run on the same frame, NaN passing as pandera
+    lets it): a chunk where every check holds gets no report because it would be
+    empty.  The checks are row by row, so the failure cases are the same."""
+    if screen:
+        rows = _failing_rows(schema, frame)
+        if not rows.any():
+            return
+        frame = frame[rows]
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -116,6 +127,16 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame):
         failing = row.failure_case if isinstance(row.failure_case, dict) else {row.column: row.failure_case}
         for column in failing:
             yield int(row.index), column, check
+
+
+def _failing_rows(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> np.ndarray:
+    """Rows where a check of ``schema`` fails (a boolean per row)."""
+    passing_na = frame.isna().to_numpy()
+    bad = np.zeros(len(frame), dtype=bool)
+    for check in schema.checks:
+        ok = getattr(schemas, check.name)(frame, **check.statistics).to_numpy(dtype=bool)
+        bad |= ~(ok | passing_na).all(axis=1)
+    return bad
 
 
 def _validate_chunk(format_id, results, positions, out, previous, previous_source) -> None:
