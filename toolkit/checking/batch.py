@@ -25,6 +25,7 @@ from toolkit.reading.localfile import not_a_file
 from toolkit.reading.published.forms import form_of
 from toolkit.reading.published.read import read_published
 from toolkit.reading.reader import ReadResult, read_return
+from toolkit.reading.values import ACCEPTED
 from toolkit.workbook.limits import Limits
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
@@ -159,7 +160,8 @@ def _report(result: ReadResult, findings: list[Finding]) -> FileReport:
         report.locations = result.locations
         numbers = {k: v.number for k, v in result.values.items() if v.accepted}
         report.findings += narrative.findings(result.format_id, result.claims, numbers)
-    report.figures = FigureValues(result.format_id, {k: v.number for k, v in result.values.items() if v.accepted})
+    report.figures = FigureValues(result.format_id,
+                                  {k: v.number for k, v in result.values.items() if v.cls in ACCEPTED})
     return report
 
 

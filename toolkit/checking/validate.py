@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from toolkit.formats.findings import Finding
 from toolkit.reading.reader import ReadResult
 from toolkit.reading.values import CLASS_RULES, CODE
 
+_NUMBER = attrgetter("number")
 BLANK_CODES = [CODE["blank"], CODE["whitespace"]]
 UNFILLED = "R6.unfilled"  # every figure blank: the template came back untouched
 CHUNK = 2000  # files per pandera call: memory stays flat in the batch size
@@ -90,8 +92,10 @@ def frames(format_id: str, results: Sequence[ReadResult], positions: list[int],
         classes.append([-1 if v is None else code[v.cls] for v in row])
         numbers.append([nan if v is None or v.number is None else v.number for v in row])
     index = pd.Index(positions, name="file")
-    cls_frame = pd.DataFrame(classes, index=index, columns=keys, dtype="int8")
-    num_frame = pd.DataFrame(numbers, index=index, columns=keys, dtype="float64")
+    cls_frame = pd.DataFrame(np.array(classes, dtype=np.int8).reshape(len(positions), len(keys)),
+                             index=index, columns=keys)
+    num_frame = pd.DataFrame(np.array(numbers, dtype=np.float64).reshape(len(positions), len(keys)),
+                             index=index, columns=keys)
     last_keys = [c for c in _schemas(format_id)[2].columns if c.startswith(schemas.LAST)]
     if previous and last_keys:
         last = pd.DataFrame(
@@ -197,7 +201,10 @@ def _exact_numbers(format_id, results, positions, previous) -> dict[tuple[int, s
     (values.EXACT); rare, so the float frames stay the fast path."""
     found = {}
     for i in positions:
-        for key, v in results[i].values.items():
+        values = results[i].values
+        if int not in set(map(type, map(_NUMBER, values.values()))):
+            continue  # the common case, told at C speed
+        for key, v in values.items():
             if isinstance(v.number, int):
                 found[(i, key)] = v.number
         for key, number in previous.get(i, {}).items():
