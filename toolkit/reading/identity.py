@@ -118,11 +118,18 @@ def by_names(book: Book, order: list[spec.Format]) -> tuple[spec.Format | None, 
         return None, {}
     sheets = {s.name for s in book.sheets}
     places = {}
-    for f in best.figures.values():
-        target = book.defined_names.get(f.name.lower())
+    names = book.defined_names
+    for key, name in _lowered(best.id):
+        target = names.get(name)
         if target and target[0] in sheets:
-            places[f.key] = (target[0], target[1].split(":")[0])
+            places[key] = (target[0], target[1].split(":")[0])
     return best, places
+
+
+@cache
+def _lowered(format_id: str) -> tuple[tuple[str, str], ...]:
+    """(figure key, defined name as the workbook's names are keyed: lower case)."""
+    return tuple((f.key, f.name.lower()) for f in spec.get(format_id).figures.values())
 
 
 @cache
