@@ -1,11 +1,12 @@
 """Validation of a whole batch with the pandera schemas (schemas.py).
 
 All returns of one format are stacked into one frame, one row per file and one column
-per figure, and validated in one call per chunk (the rows where a check fails: see
-_failures): pandera names the failing cells, the catalogue names the rule, and this module writes the arithmetic a person needs
-("本行总计应为 12（自然人 5 + 商业企业 7），填报为 13").  One wrong figure gives the
-findings a person would expect: a cell that is not a number is reported once, and the
-sums over it are said to be not checkable rather than wrong.
+per figure, and validated in one call per chunk (of the rows where a check fails: see
+_failures): pandera names the failing cells, the catalogue names the rule, and this
+module writes the arithmetic a person needs ("本行总计应为 12（自然人 5 + 商业企业 7），
+填报为 13").  One wrong figure gives the findings a person would expect: a cell that is
+not a number is reported once, and the sums over it are said to be not checkable rather
+than wrong.
 """
 
 from __future__ import annotations
