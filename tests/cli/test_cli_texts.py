@@ -143,3 +143,24 @@ def test_ctrl_c_says_interrupted_and_exits_1(tmp_path):
             out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1
     assert err.strip().endswith("已中断。") and "Traceback" not in err + out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_arguments_shown_by_their_chinese_metavar_only(command):
+    """The 参数 panel names an argument by its 中文 metavar, not by the Python parameter
+    (paths, folder, outdir …) that typer would otherwise print in front of it."""
+    import click
+    import typer
+
+    from toolkit.cli import app
+
+    cmd = typer.main.get_command(app).commands[command]
+    arguments = [p for p in cmd.params if isinstance(p, click.Argument)]
+    out = disclosure(command, "--help", columns=120).stdout
+    if not arguments:
+        assert "─ 参数 ─" not in out
+        return
+    panel = out.split("─ 参数 ─", 1)[1].split("╰", 1)[0]
+    for p in arguments:
+        assert p.metavar and p.metavar in panel
+        assert not re.search(rf"(?<![\w.-]){re.escape(p.name)}(?![\w.-])", panel), (p.name, panel)

@@ -183,6 +183,7 @@ def test_outdir_unreadable_duplicate_and_other_format(three, tmp_path):
                                      "与汇总采用的2021年格式（国办公开办函〔2021〕30号）不同")
     assert reasons[old_year.name] == f"报表年度为 2020 年，汇总的是 {YEAR} 年"
     assert len(rollup.included) == 3 and len(rollup.left_out) == 5
+    assert resent.name in {Path(r.path).name for r in rollup.included}  # the newer return is the one used
 
     want = expected_sums(fmt, [figures[AGENCIES[0]], newer, figures[AGENCIES[2]]])
     wb = load_workbook(out)

@@ -55,6 +55,7 @@ def install() -> None:
         getattr(click_types, const).name = name
     rich_utils = importlib.import_module("typer.rich_utils")
     _fold_help(rich_utils)
+    _unnamed_arguments(rich_utils)
     english = {v: k for k, v in table().items()}
     for const in RICH_CONSTANTS:
         value = getattr(rich_utils, const, None)
@@ -77,3 +78,25 @@ def _fold_help(rich_utils) -> None:
 
     folded.folds = True
     rich_utils._make_rich_text = folded
+
+
+def _unnamed_arguments(rich_utils) -> None:
+    """The 参数 panel shows an argument by its 中文 metavar only: typer would put the
+    Python parameter's name (``paths``, ``folder``) in front of it, in English."""
+    show = rich_utils._print_options_panel
+    if getattr(show, "unnamed", False):
+        return
+    argument = importlib.import_module("click").Argument
+
+    def panel(*args, params, **kwargs):
+        named = [(p, p.opts) for p in params if isinstance(p, argument)]  # restored after
+        for p, _ in named:
+            p.opts = []
+        try:
+            return show(*args, params=params, **kwargs)
+        finally:
+            for p, opts in named:
+                p.opts = opts
+
+    panel.unnamed = True
+    rich_utils._print_options_panel = panel
