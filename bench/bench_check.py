@@ -15,8 +15,8 @@ and prints files/s, copies/s, the ratio to the naive pipeline measured in the sa
 peak memory (this process; the largest worker) and the machine's load (`uptime`: the
 figures are for a machine that may be shared).  Each run is a fresh process, so its
 peak memory is its own; a run of up to 2,000 returns is made ``--repeat`` times (fresh
-returns, fresh process each: this machine's speed drifts by a quarter from minute to
-minute) and the median files/s is printed after them.
+returns, fresh process each: this machine's speed drifts by up to a quarter within an
+hour) and the median files/s is printed after them.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def main() -> None:
                "--naive", str(args.naive if n <= 2000 else 0)]
         if args.workers:
             cmd += ["--workers", str(args.workers)]
-        # This machine's speed drifts from minute to minute (a shared host): the same
+        # This machine's speed drifts (a shared host): the same
         # run is repeated and its median printed, each repetition with its own naive figure.
         rates = []
         for _ in range(args.repeat if n <= 2000 else 1):
