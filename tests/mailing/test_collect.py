@@ -21,6 +21,7 @@ from mails import auto_reply, forwarded, gbk_zip, message, raw_gbk_named
 from typer.testing import CliRunner
 
 from toolkit.cli import app
+from toolkit.common.ownership import holds_outputs
 from toolkit.formats import spec
 from toolkit.ledger import Ledger
 from toolkit.reading.roster import RosterEntry, write_sample_roster
@@ -90,6 +91,7 @@ def test_collect_takes_every_return_once(imap, tmp_path, roster):
         f"{BING}_20260105-123000_丙局年报.xlsx",        # inside a forwarded message (received then)
         f"{DING}_20260105-133000_丁局年报.xlsx",        # inside a zip, GBK member name
     ])
+    assert not holds_outputs(returns)  # made by collect to hold returns: checked like any other folder
     by_agency = {p.name.split("_")[0]: p.read_bytes() for p in returns.iterdir() if not p.name.startswith(".")}
     assert by_agency == files  # the bytes as sent
     assert f"  {YI}：{YI}_20260105-103000_乙局年报.xlsx（原名《乙局年报.xlsx》，按模板标记识别）" in out
@@ -161,6 +163,27 @@ def test_collect_killed_midway_then_rerun_stores_each_attachment_once(imap, tmp_
     with Ledger(db) as ledger:
         assert len(ledger.rows("SELECT * FROM messages")) == 40
         assert len(ledger.rows("SELECT * FROM files")) == 40
+
+
+def test_a_collect_into_a_busy_folder_refuses_then_runs_once_free(imap, tmp_path, roster):
+    """Two collects (or a collect and a check) writing one folder would save returns
+    twice and sweep each other's temporaries: the second waits, then refuses (exit 2)."""
+    from toolkit.common import lock
+
+    deliver_round_one(imap, tmp_path)
+    returns, db = tmp_path / "报送文件", tmp_path / "台账.db"
+    env = {**os.environ, **imap.env(), "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", "from toolkit.cli import main; main()", "collect", "-o", str(returns),
+           "--roster", str(roster), "--ledger", str(db)]
+    returns.mkdir()
+    with lock.locked(returns, wait=0):  # another run holds the folder
+        busy = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert busy.returncode == 2, busy.stdout + busy.stderr
+    assert "另一个 disclosure 命令正在使用文件夹" in busy.stderr and "Traceback" not in busy.stderr
+    assert [p.name for p in returns.iterdir() if not p.name.startswith(".")] == []
+    free = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert free.returncode == 0, free.stdout + free.stderr
+    assert len([p for p in returns.iterdir() if not p.name.startswith(".")]) == 4
 
 
 def test_imap_settings_options_then_environment_then_file(tmp_path):

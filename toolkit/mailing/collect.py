@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from toolkit.common import atomic, ownership
+from toolkit.common import atomic, lock, ownership
 from toolkit.common.filenames import safe_filename
 from toolkit.common.oserrors import why
 from toolkit.mailing.imapsettings import ImapSettings
@@ -85,8 +85,20 @@ class CollectRun:
 def collect(settings: ImapSettings, outdir: str | Path, ledger, roster_entries: list | None = None, *,
             password_prompt: Callable[[], str] | None = None, limits: Limits | None = None) -> CollectRun:
     """Fetch every new message of ``settings.folder``; save its returns into ``outdir``.
-    Without ``roster_entries`` the roster an earlier command recorded in the ledger is used."""
+    Without ``roster_entries`` the roster an earlier command recorded in the ledger is used.
+    One run at a time writes ``outdir`` (common.lock: a second collect, or a check into
+    the same folder, waits, then refuses with lock.Busy)."""
     outdir = Path(outdir)
+    try:
+        ownership.make_dirs(outdir, holds=ownership.RETURN)  # before the lock: a folder of returns
+    except OSError as exc:
+        raise MailError(f"无法创建文件夹 {outdir}：{why(exc)}") from None
+    with lock.locked(outdir):
+        return _collect(settings, outdir, ledger, roster_entries, password_prompt, limits)
+
+
+def _collect(settings: ImapSettings, outdir: Path, ledger, roster_entries: list | None,
+             password_prompt: Callable[[], str] | None, limits: Limits | None) -> CollectRun:
     run = CollectRun(outdir)
     if roster_entries:
         ledger.record_roster(roster_entries)
@@ -96,7 +108,6 @@ def collect(settings: ImapSettings, outdir: str | Path, ledger, roster_entries: 
     index = _Index(roster_entries)
     limits = limits or Limits()
     try:
-        ownership.make_dirs(outdir, holds=ownership.RETURN)
         ownership.sweep(outdir)  # our temporaries, from a killed run, in a folder of ours
     except OSError as exc:
         raise MailError(f"无法创建文件夹 {outdir}：{why(exc)}") from None
