@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-from figures import consistent, fill
+from figures import consistent, fill, rewrite_zip
 
 from toolkit.formats import spec
 from toolkit.formats.catalogue import rules
@@ -33,6 +35,26 @@ def test_check_exit_codes_and_output(template_2021, tmp_path):
     assert "J7" in failed.stdout and "R3" in failed.stdout and "本行各项之和为" in failed.stdout
     assert (tmp_path / "out2" / "findings.json").is_file()
     assert (tmp_path / "out2" / "汇总.xlsx").is_file()
+
+
+def saved_at(path: Path, moment: str) -> Path:
+    """The workbook as if its agency last saved it at ``moment`` (core properties)."""
+    return rewrite_zip(path, {"docProps/core.xml": lambda xml: re.sub(
+        rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + moment.encode(), xml)})
+
+
+def test_a_failing_return_its_agency_replaced_does_not_fail_the_batch(template_2021, tmp_path):
+    """甲局 sent a return with a wrong total, then a corrected one: the batch passes (exit
+    0), the first is still listed as replaced; the first alone fails (exit 1)."""
+    values = consistent(spec.get(), random.Random(3))
+    wrong = dict(values, **{"p3.open.total": values["p3.open.total"] + 1})
+    first = saved_at(fill(shutil.copy(template_2021, tmp_path / "甲局_第一次.xlsx"), wrong), "2026-01-05T01:00:00Z")
+    fixed = saved_at(fill(shutil.copy(template_2021, tmp_path / "甲局_改正.xlsx"), values), "2026-01-07T08:00:00Z")
+    both = disclosure("check", first, fixed, "-o", tmp_path / "out1")
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert "需修改 1" in both.stdout and "重复报送" in both.stdout
+    alone = disclosure("check", first, "-o", tmp_path / "out2")
+    assert alone.returncode == 1, alone.stdout + alone.stderr
 
 
 def test_unreadable_file_fails_the_batch_without_traceback(tmp_path):

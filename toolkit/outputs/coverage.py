@@ -25,6 +25,7 @@ from pathlib import Path
 from toolkit.common.agency import normalize_agency
 from toolkit.formats.findings import STATUS_ZH, FileReport
 from toolkit.outputs.choice import USED_RULE, rank
+
 _MAX_LISTED = 50  # names listed per line in CLI output before "等 N 个"
 
 
@@ -161,8 +162,6 @@ def duplicate_lines(dups: list[Duplicate]) -> list[str]:
     return [f"重复报送（{len(dups)} 个单位，{USED_RULE}）：", *(d.line() for d in dups)]
 
 
-
-    """Matches the batch against the roster (see the module notes)."""
 def coverage(reports: list[FileReport], roster_entries: list, received: dict[str, str] | None = None) -> Coverage:
     """Matches the batch against the roster (see the module notes).  ``received``: sha256
     -> when the mail that brought those bytes was received (from the ledger)."""
