@@ -177,11 +177,11 @@ def test_a_collect_into_a_busy_folder_refuses_then_runs_once_free(imap, tmp_path
            "--roster", str(roster), "--ledger", str(db)]
     returns.mkdir()
     with lock.locked(returns, wait=0):  # another run holds the folder
-        busy = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        busy = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert busy.returncode == 2, busy.stdout + busy.stderr
     assert "另一个 disclosure 命令正在使用文件夹" in busy.stderr and "Traceback" not in busy.stderr
     assert [p.name for p in returns.iterdir() if not p.name.startswith(".")] == []
-    free = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    free = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert free.returncode == 0, free.stdout + free.stderr
     assert len([p for p in returns.iterdir() if not p.name.startswith(".")]) == 4
 

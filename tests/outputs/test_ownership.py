@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 from figures import consistent, fill
 
 from toolkit.common import lock, ownership
@@ -168,3 +169,25 @@ def test_an_earlier_rounds_outputs_are_never_read_as_returns(tmp_path):
         assert sorted(Path(r.path).name for r in batch.reports) == names, outdir
         data = json.loads((outdir / "findings.json").read_text(encoding="utf-8"))
         assert sorted(Path(f["path"]).name for f in data["files"]) == names
+
+
+def test_a_write_killed_between_record_and_rename_leaves_a_file_still_ours(tmp_path):
+    """atomic_path records a file just before renaming it into place.  A kill between the
+    two (simulated: the record of version 2 written, the rename never done) leaves
+    version 1, which is still ours: a rerun replaces it instead of refusing it or
+    working around it.  A file of a content never written stays someone else's."""
+    from toolkit.common import atomic
+
+    target = tmp_path / "out" / "汇总.xlsx"
+    atomic.write_bytes(target, b"version 1")
+    assert ownership.is_ours(target)
+    v2 = b"version 2"
+    ownership.record(target, hashlib.sha256(v2).hexdigest(), size=len(v2))  # ... and killed here
+    assert target.read_bytes() == b"version 1" and ownership.is_ours(target)
+    ownership.claim(target)  # the rerun may replace it
+    atomic.write_bytes(target, v2)
+    assert ownership.is_ours(target)
+    target.write_bytes(b"typed over by a person")
+    assert not ownership.is_ours(target)
+    with pytest.raises(ownership.Refused):
+        ownership.claim(target)  # a file changed by a person is not ours to replace

@@ -33,8 +33,10 @@ def atomic_path(target: str | os.PathLike, *, kind: str = ownership.OUTPUT):
         os.chmod(tmp_path, 0o666 & ~_umask())
         digest = ownership.sha256(tmp_path)
         ownership.claim(target)  # made meanwhile by someone else: still not ours to replace
+        # Recorded before the rename: a kill between the two leaves the previous version
+        # (still ours: ownership keeps every digest it wrote), never an unrecorded file.
+        ownership.record(target, digest, kind=kind, size=tmp_path.stat().st_size)
         os.replace(tmp_path, target)
-        ownership.record(target, digest, kind=kind)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()

@@ -74,10 +74,11 @@ OUTPUT, TEMPLATE, RETURN, LOG = "output", "template", "return", "log"
 _CACHE: dict[Path, tuple[tuple[int, int], tuple[dict, str | None]]] = {}
 
 
-def _entries(folder: Path) -> tuple[dict[str, tuple[str, str, int]], str | None]:
-    """The ledger of ``folder``: name -> (sha256 as last written, kind, size), and what
-    the folder was made for when we made it (OUTPUT, RETURN), else None.  Parsed once
-    per version of the ledger (a folder of 10,000 returns asks 10,000 times)."""
+def _entries(folder: Path) -> tuple[dict[str, tuple[str, str, int, frozenset]], str | None]:
+    """The ledger of ``folder``: name -> (sha256 as last written, kind, size, the digests
+    written before), and what the folder was made for when we made it (OUTPUT, RETURN),
+    else None.  Parsed once per version of the ledger (a folder of 10,000 returns asks
+    10,000 times)."""
     try:
         st = os.stat(_ledger(folder))
     except OSError:
@@ -90,8 +91,8 @@ def _entries(folder: Path) -> tuple[dict[str, tuple[str, str, int]], str | None]
     return _CACHE[folder][1]
 
 
-def _parse(folder: Path) -> tuple[dict[str, tuple[str, str, int]], str | None]:
-    files: dict[str, tuple[str, str, int]] = {}
+def _parse(folder: Path) -> tuple[dict[str, tuple[str, str, int, frozenset]], str | None]:
+    files: dict[str, tuple[str, str, int, frozenset]] = {}
     created = None
     try:
         text = _ledger(folder).read_text(encoding="utf-8", errors="replace")
@@ -109,7 +110,9 @@ def _parse(folder: Path) -> tuple[dict[str, tuple[str, str, int]], str | None]:
         name, digest = item.get("name"), item.get("sha256")
         if isinstance(name, str) and isinstance(digest, str):
             size = item.get("size")
-            files[name] = (digest, str(item.get("kind") or OUTPUT), size if isinstance(size, int) else -1)
+            earlier = files[name][3] | {files[name][0]} if name in files else frozenset()
+            files[name] = (digest, str(item.get("kind") or OUTPUT), size if isinstance(size, int) else -1,
+                           frozenset(earlier))
     return files, created
 
 
@@ -155,9 +158,11 @@ def kind_of(path: str | os.PathLike) -> str | None:
     entry = _entries(path.parent)[0].get(_name(path))
     if entry is None:
         return None
-    digest, kind, size = entry
+    digest, kind, size, earlier = entry
     try:
-        if digest == sha256(path):
+        # An earlier version of ours counts too: atomic writes record a file just before
+        # renaming it into place, so a kill between the two leaves the previous one.
+        if (found := sha256(path)) == digest or found in earlier:
             return kind
         if kind == LOG and 0 <= size < path.stat().st_size and digest == sha256(path, size):
             return kind
@@ -196,11 +201,13 @@ def claim(path: str | os.PathLike) -> None:
                       "本工具不会覆盖它。请换一个输出位置，或先把这个文件移走。")
 
 
-def record(path: str | os.PathLike, digest: str | None = None, *, kind: str = OUTPUT) -> None:
-    """Note in its folder's ledger that the toolkit has just written ``path``."""
+def record(path: str | os.PathLike, digest: str | None = None, *, kind: str = OUTPUT,
+           size: int | None = None) -> None:
+    """Note in its folder's ledger that the toolkit has just written ``path`` (or is about
+    to rename a file of ``digest`` and ``size`` into place there)."""
     path = Path(path)
     _append(path.parent, {"name": _name(path), "sha256": digest or sha256(path), "kind": kind,
-                          "size": path.stat().st_size})
+                          "size": path.stat().st_size if size is None else size})
 
 
 def make_dirs(folder: str | os.PathLike, *, holds: str = OUTPUT) -> Path:
