@@ -92,7 +92,8 @@ def _entries(folder: Path) -> tuple[dict[str, tuple[str, str, int, frozenset]], 
 
 
 def _parse(folder: Path) -> tuple[dict[str, tuple[str, str, int, frozenset]], str | None]:
-    files: dict[str, tuple[str, str, int, frozenset]] = {}
+    files: dict[str, tuple[str, str, int]] = {}
+    earlier: dict[str, set[str]] = {}  # name -> digests recorded before the last (not for logs)
     created = None
     try:
         text = _ledger(folder).read_text(encoding="utf-8", errors="replace")
@@ -109,11 +110,11 @@ def _parse(folder: Path) -> tuple[dict[str, tuple[str, str, int, frozenset]], st
             created = str(item.get("holds") or OUTPUT)
         name, digest = item.get("name"), item.get("sha256")
         if isinstance(name, str) and isinstance(digest, str):
-            size = item.get("size")
-            earlier = files[name][3] | {files[name][0]} if name in files else frozenset()
-            files[name] = (digest, str(item.get("kind") or OUTPUT), size if isinstance(size, int) else -1,
-                           frozenset(earlier))
-    return files, created
+            size, kind = item.get("size"), str(item.get("kind") or OUTPUT)
+            if name in files and kind != LOG:  # a log is ours by its last recorded prefix
+                earlier.setdefault(name, set()).add(files[name][0])
+            files[name] = (digest, kind, size if isinstance(size, int) else -1)
+    return {name: (*entry, frozenset(earlier.get(name, ()))) for name, entry in files.items()}, created
 
 
 def _append(folder: Path, item: dict) -> None:

@@ -86,8 +86,8 @@ def collect(settings: ImapSettings, outdir: str | Path, ledger, roster_entries: 
             password_prompt: Callable[[], str] | None = None, limits: Limits | None = None) -> CollectRun:
     """Fetch every new message of ``settings.folder``; save its returns into ``outdir``.
     Without ``roster_entries`` the roster an earlier command recorded in the ledger is used.
-    One run at a time writes ``outdir`` (common.lock: a second collect, or a check into
-    the same folder, waits, then refuses with lock.Busy)."""
+    One run at a time writes ``outdir`` (common.lock: a second collect into the same
+    folder waits, then refuses with lock.Busy)."""
     outdir = Path(outdir)
     try:
         ownership.make_dirs(outdir, holds=ownership.RETURN)  # before the lock: a folder of returns
