@@ -105,23 +105,14 @@ def remind(
     from toolkit.mailing.remind import remind as run_remind
 
     due = parse_date(deadline) if deadline else None
-    book = None
-    try:
-        settings = load_settings(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
-                                 security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
-                                 config=config)
-        if not dry_run:
-            settings.check_for_sending()
-        book = open_ledger(ledger)
-        run, _state = run_remind(book, settings, out, before=before, dry_run=dry_run, deadline=due,
-                                 password_prompt=_password_prompt(settings))
-    except (SettingsError, MailError) as exc:
-        _fail(str(exc))
-        return
-    finally:
-        if book is not None:
-            book.close()
-    _report(run)
+
+    def work(_entries, settings, prompt, book) -> MailRun:
+        return run_remind(book, settings, out, before=before, dry_run=dry_run, deadline=due,
+                          password_prompt=prompt)[0]
+
+    _run(work, None, dry_run, ledger, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
+                                   security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
+                                   config=config))
 
 
 def parse_date(text: str) -> date:
@@ -135,18 +126,21 @@ def parse_date(text: str) -> date:
         raise  # unreachable: _fail exits
 
 
-def _run(work, roster: Path, dry_run: bool, ledger: Path | None, options: dict) -> None:
+def _run(work, roster: Path | None, dry_run: bool, ledger: Path | None, options: dict) -> None:
+    """Roster (when given), SMTP settings and the ledger, then ``work``; what came of it
+    said by _report.  remind has no roster: the ledger names the agencies."""
     book = None
     try:
-        entries = read_roster(roster)
-        for entry in entries:
+        entries = read_roster(roster) if roster is not None else None
+        for entry in entries or ():
             if entry.note:  # a line break in a cell, made one line
                 say(entry.note)
         settings = load_settings(**options)
         if not dry_run:
             settings.check_for_sending()
         book = open_ledger(ledger)
-        book.record_roster(entries)
+        if entries is not None:
+            book.record_roster(entries)
         run = work(entries, settings, _password_prompt(settings), book)
     except (RosterError, SettingsError, MailError) as exc:
         _fail(str(exc))
