@@ -7,6 +7,7 @@ from __future__ import annotations
 from figures import filled_return
 
 from toolkit.checking import validate
+from toolkit.formats import spec
 from toolkit.reading.reader import read_return
 
 MISTAKES = [
@@ -44,3 +45,25 @@ def test_a_clean_chunk_is_not_handed_to_pandera(tmp_path, monkeypatch):
         assert list(validate._failures(schema, frame)) == []
     assert validate.validate(results) == [[], []]
     assert called == []
+
+
+def test_pandera_gets_the_failing_cells_and_the_columns_their_checks_read(tmp_path, monkeypatch):
+    results = [read_return(filled_return(tmp_path / f"{i}.xlsx", changes)) for i, changes in enumerate(MISTAKES)]
+    format_id = results[0].format_id
+    classes, numbers = validate.frames(format_id, results, list(range(len(results))), {})
+    values_schema, _figures, sums_schema = validate._schemas(format_id)
+    handed = []
+    real = type(values_schema).validate
+    monkeypatch.setattr(type(values_schema), "validate",
+                        lambda self, frame, **k: (handed.append(frame), real(self, frame, **k))[1])
+
+    list(validate._failures(values_schema, classes))
+    assert set(handed[-1].columns) == {"p3.open.natural", "p3.open.legal"}
+    assert list(handed[-1].index) == [1, 6]
+
+    failing = {(i, col) for i, col, _ in validate._failures(sums_schema, numbers)}
+    assert (4, "p3.received.total") in failing
+    anchored = [eq for eq in spec.get(format_id).equations if eq.anchor == "p3.received.total"]
+    terms = {t.key for eq in anchored for t in (*eq.lhs, *eq.rhs)}
+    assert terms <= set(handed[-1].columns) < set(numbers.columns)  # the terms, not every figure
+    assert set(handed[-1].index) == {i for i, _ in failing}

@@ -76,11 +76,16 @@ def max_decimals(df, *, rule, columns, places):
     return out
 
 
+def term(token: str) -> tuple[int, str]:
+    """An equation's term as the schemas write it ("-p3.open.total") -> (sign, column)."""
+    return (-1, token[1:]) if token.startswith("-") else (1, token)
+
+
 def _side(values: np.ndarray, where: dict[str, int], tokens: list[str]) -> np.ndarray | None:
     """Signed sum of the columns named by ``tokens``; NaN where any of them is NaN."""
     total = np.zeros(len(values), dtype=values.dtype)
     for token in tokens:
-        sign, column = (-1, token[1:]) if token.startswith("-") else (1, token)
+        sign, column = term(token)
         if column not in where:
             return None  # e.g. last year's figures not joined: the equation is not checkable
         total += sign * values[:, where[column]]
@@ -115,9 +120,10 @@ def _token(term: spec.Term) -> str:
 
 
 def _columns(fmt: spec.Format, dtype) -> dict[str, pa.Column]:
-    """One column per figure; ``dtype`` None accepts floats or exact Python ints."""
+    """One column per figure; ``dtype`` None accepts floats or exact Python ints.  Not
+    required: validate.py hands pandera only the columns its checks need."""
     return {
-        f.key: pa.Column(dtype, nullable=True, title=f.title, description=f"{f.sheet}!{f.area.range} {f.name}")
+        f.key: pa.Column(dtype, nullable=True, required=False, title=f.title, description=f"{f.sheet}!{f.area.range} {f.name}")
         for f in fmt.figures.values()
     }
 

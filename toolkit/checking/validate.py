@@ -110,15 +110,18 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame, *, screen: bool =
     """(position, column, check) for every failing cell, as pandera reports them.
 
     pandera's cost is mostly per call and per column, not per row, so with ``screen``
-    it is handed only the rows where one of the schema's checks fails (the same
+    it is handed only the cells where one of the schema's checks fails (the same
     registered functions, schemas.py, run on the same frame, NaN passing as pandera
-    lets it): a chunk where every check holds gets no report because it would be
-    empty.  The checks are row by row, so the failure cases are the same."""
+    lets it) and the columns those checks read to decide them: a chunk where every
+    check holds gets no report because it would be empty.  The checks are row by row
+    and cell by cell (an equation by its anchor), so the failure cases are the same."""
     if screen:
-        rows = _failing_rows(schema, frame)
+        bad = _failing_cells(schema, frame)
+        rows = bad.any(axis=1)
         if not rows.any():
             return
-        frame = frame[rows]
+        needed = _inputs(schema, set(frame.columns[bad.any(axis=0)]))
+        frame = frame.loc[rows, [c for c in frame.columns if c in needed]]
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -134,14 +137,29 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame, *, screen: bool =
             yield int(row.index), column, check
 
 
+def _failing_cells(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> np.ndarray:
+    """Cells where a check of ``schema`` fails (a boolean per cell)."""
+    passing_na = frame.isna().to_numpy()
+    bad = np.zeros(frame.shape, dtype=bool)
+    for check in schema.checks:
+        bad |= ~(getattr(schemas, check.name)(frame, **check.statistics).to_numpy(dtype=bool) | passing_na)
+    return bad
+
+
 def _failing_rows(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> np.ndarray:
     """Rows where a check of ``schema`` fails (a boolean per row)."""
-    passing_na = frame.isna().to_numpy()
-    bad = np.zeros(len(frame), dtype=bool)
+    return _failing_cells(schema, frame).any(axis=1)
+
+
+def _inputs(schema: pa.DataFrameSchema, failing: set[str]) -> set[str]:
+    """The columns the checks read to decide the ``failing`` cells: each cell itself, and
+    for an equation anchored there, every term (schemas.equations)."""
+    needed = set(failing)
     for check in schema.checks:
-        ok = getattr(schemas, check.name)(frame, **check.statistics).to_numpy(dtype=bool)
-        bad |= ~(ok | passing_na).all(axis=1)
-    return bad
+        for anchor, lhs, rhs in check.statistics.get("equations") or ():
+            if anchor in failing:
+                needed.update(schemas.term(token)[1] for token in (*lhs, *rhs))
+    return needed
 
 
 def _validate_chunk(format_id, results, positions, out, previous, previous_source) -> None:
@@ -183,15 +201,18 @@ def _validate_chunk(format_id, results, positions, out, previous, previous_sourc
             blocked(finding, key)
         out[i].append(finding)
 
-    equations = _equations(format_id)
+    equations, rows = _equations(format_id), {}
     for i, key, check in _failures(sums_schema, sums_frame):
         if i in unfilled:
             continue
         r = results[i]
         sheet, cell = r.places[key]
         eq = equations[(check.statistics["rule"], key)]
-        out[i].append(_equation_finding(fmt, eq, sums_frame.loc[i], fmt.figures[key], sheet, cell,
-                                        sums_frame.at[i, key], previous_source.get(i)))
+        row = rows.get(i)
+        if row is None:  # a plain dict: a file's figures are read term by term
+            row = rows[i] = sums_frame.loc[i].to_dict()
+        out[i].append(_equation_finding(fmt, eq, row, fmt.figures[key], sheet, cell, row[key],
+                                        previous_source.get(i)))
     order = _order(format_id)
     for i in positions:
         out[i].sort(key=lambda f: order.get(f.key, -1))  # template order: part, row, column
@@ -240,7 +261,7 @@ def _term_name(fmt: spec.Format, eq: spec.Equation, term: spec.Term) -> str:
     return ("上年" if term.last_year else "") + label.short
 
 
-def _term_value(row: pd.Series, term: spec.Term) -> float:
+def _term_value(row: dict, term: spec.Term) -> float:
     return row[(schemas.LAST if term.last_year else "") + term.key]
 
 
@@ -269,7 +290,7 @@ def _solved(value, difference, coef):
     return round(value - difference / coef, kinds.places())
 
 
-def _equation_finding(fmt, eq: spec.Equation, row: pd.Series, figure: spec.Figure, sheet, cell,
+def _equation_finding(fmt, eq: spec.Equation, row: dict, figure: spec.Figure, sheet, cell,
                       value, previous: str | None) -> Finding:
     left, right = _side_sum(row, eq.lhs), _side_sum(row, eq.rhs)
     coef = sum(t.sign for t in eq.lhs if t.key == eq.anchor and not t.last_year) - sum(
