@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from toolkit.cli import app
 from toolkit.formats import spec
 from toolkit.formats.samples import consistent, seed_figures
 from toolkit.reading.published.read import read_published
+from toolkit.workbook.limits import Limits
 
 FMT = spec.get("gov-2021")
 
@@ -318,6 +321,28 @@ def test_label_slips_are_read_and_said(tmp_path, sample):
     assert rep.status == "pass"
 
 
+@pytest.mark.parametrize("form", ["text", "markdown"])
+def test_a_header_label_broken_into_cells_is_joined_not_read_one_column_off(tmp_path, sample, form):
+    """A line break in a header cell, copied from a web page as a cell break: 社会公益 | 组织.
+    Left as two cells, the header is one column too wide and every figure under it is
+    read under its neighbour's label."""
+    def broken(cells: list[str]) -> list[str]:
+        out = []
+        for c in cells:
+            out += {"社会公益组织": ["社会公益", "组织"], "法律服务机构": ["法律", "服务", "机构"]}.get(c, [c])
+        return out
+
+    edit = lambda part, rows: [broken(r) for r in rows]  # noqa: E731
+    if form == "text":
+        path = report(tmp_path, "年报.txt", as_text(FMT, sample, edit=edit))
+    else:
+        md = as_markdown(FMT, sample).replace("| 社会公益组织 |", "| 社会公益 | 组织 |")
+        assert "| 社会公益 | 组织 |" in md
+        path = report(tmp_path, "年报.md", md)
+    rep = one(path)
+    assert dict(rep.figures) == sample and rep.findings == [] and rep.status == "pass"
+
+
 def test_digits_padded_with_no_break_spaces_keep_their_figures(tmp_path, sample):
     padded = {k: f"\u00a0{show(v)}\u00a0" for k, v in sample.items()}
     rep = one(report(tmp_path, "年报.html", as_html(FMT, padded)))
@@ -482,6 +507,24 @@ def test_a_scanned_pdf_gets_a_clear_verdict(tmp_path):
     rep = one(report(tmp_path, "扫描年报.pdf", _pdf_without_text()))
     assert rep.status == "unreadable" and [f.rule for f in rep.findings] == ["P1"]
     assert "扫描件" in rep.findings[0].message
+
+
+def test_a_pdf_page_that_never_ends_is_stopped_at_the_time_limit(tmp_path, monkeypatch):
+    """pdfminer parses a page in Python and checks no deadline: the timer stops it (F6)."""
+    import pdfplumber.page
+
+    def endless(self, *args, **kwargs):  # a page that takes a minute, as a hostile one can
+        stop = time.monotonic() + 60
+        while time.monotonic() < stop:
+            pass
+        return []
+
+    monkeypatch.setattr(pdfplumber.page.Page, "find_tables", endless)
+    path = report(tmp_path, "很慢.pdf", _pdf_without_text())
+    result = read_published(path, limits=Limits(max_seconds=0.5))
+    assert result.unreadable.rule == "F6" and "处理时间超过 0.5 秒" in result.unreadable.message
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no timer left behind
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
 
 
 def test_a_broken_pdf_is_a_verdict_not_a_traceback(tmp_path, sample):

@@ -9,7 +9,11 @@ a 中文 detail naming the limit and the value found.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -67,6 +71,8 @@ class Limits:
         Wall-clock seconds one file may take, from open_book to the last read (default
         20).  Checked cooperatively while inflating and parsing (every 16–64 KB).  The
         .xls reader (xlrd) cannot be interrupted; its cost is bounded by max_file_mb.
+        A published report's parsers (pdfplumber, python-docx, lxml) are stopped by a
+        timer (``time_limit``) besides a check between PDF pages.
     one_pass_max
         Parts (sheets, shared strings, custom properties) up to this many bytes are read
         in one pass: inflated whole, checked by expat, taken apart with regexes (default
@@ -114,6 +120,32 @@ class Deadline:
     def check(self) -> None:
         if time.monotonic() > self.end:
             raise Unreadable("F6", f"处理时间超过 {fmt_number(self.seconds)} 秒")
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """F6 once ``seconds`` have passed, even inside a library's own loop that checks no
+    Deadline (pdfminer parses a page in Python for as long as the page takes): a SIGALRM
+    timer.  Only on the main thread of a process that has one and sets no timer of its
+    own; elsewhere nothing happens here (the cooperative checks still apply)."""
+    if (not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread()
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+        yield
+        return
+    done = False
+
+    def expired(_signum, _frame):
+        if not done:  # the timer may fire while it is being stopped: nothing left to stop
+            raise Unreadable("F6", f"处理时间超过 {fmt_number(seconds)} 秒")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        done = True
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def fmt_number(x: float) -> str:

@@ -8,6 +8,7 @@ rows are *ragged*, and are aligned by two facts of the national tables:
 1. figures are at the right end of a row, so rows are right-aligned to the table width;
 2. a group head spans the columns of the labels under it (the format data says which:
    ``head_spans``), and a row holding one cell only is a title across the table.
+A label a web page broke over cells ("社会公益" | "组织") is joined first (``_joined``).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def _aligned(rows: list[list[Cell]]) -> dict[tuple[int, int], Cell]:
     and its figures at the right; a row of labels only (a header) is right-aligned with
     the spans of the format's heads."""
     spans = head_spans()
+    rows = [_joined(cells) for cells in rows]
     span = [[spans.get(normalize_label(c.text), 1) for c in cells] for cells in rows]
     table_width = max((sum(s) for s in span), default=1)
     placed: dict[tuple[int, int], Cell] = {}
@@ -128,6 +130,41 @@ def _aligned(rows: list[list[Cell]]) -> dict[tuple[int, int], Cell]:
             placed[(r, c)] = Cell(cell.text, cell.where, colspan=span[r - 1][i])
             c += span[r - 1][i]
     return placed
+
+
+JOIN_MAX = 3  # fragments one label may be broken into
+
+
+def _joined(cells: list[Cell]) -> list[Cell]:
+    """A label broken over cells made one again ("社会公益" | "组织": a line break in a
+    header cell copied as a cell break).  Adjacent texts are joined when together they
+    are one of the formats' texts and the first alone is none; else a header row holds
+    more cells than columns, and every figure under it would be read one column off."""
+    known, prefixes = format_texts(), _text_prefixes()
+    out: list[Cell] = []
+    i = 0
+    while i < len(cells):
+        first = normalize_label(cells[i].text)
+        end = i + 1
+        if first and first not in known and first in prefixes:
+            for j in range(i + 1, min(i + JOIN_MAX, len(cells))):
+                joined = normalize_label("".join(c.text for c in cells[i:j + 1]))
+                if joined in known:
+                    end = j + 1
+                    break
+                if joined not in prefixes:
+                    break
+        if end > i + 1:
+            out.append(Cell("".join(c.text.strip() for c in cells[i:end]), cells[i].where))
+        else:
+            out.append(cells[i])
+        i = end
+    return out
+
+
+@cache
+def _text_prefixes() -> frozenset[str]:
+    return frozenset(t[:n] for t in format_texts() for n in range(1, len(t)))
 
 
 def _label_count(cells: list[Cell]) -> int:

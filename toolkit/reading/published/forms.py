@@ -14,6 +14,7 @@ or a stray note is no report.  A workbook, an image, an archive … is none eith
 
 from __future__ import annotations
 
+import importlib
 import re
 import zipfile
 from functools import cache
@@ -22,7 +23,7 @@ from pathlib import Path
 from toolkit.formats import spec
 from toolkit.reading.locate import normalize_label
 from toolkit.workbook.gate import vet_zip
-from toolkit.workbook.limits import Limits, Unreadable, fmt_mb, fmt_number
+from toolkit.workbook.limits import Limits, Unreadable, fmt_mb, fmt_number, time_limit
 from toolkit.workbook.sniff import HEAD, OLE2_MAGIC, ZIP_MAGIC, _decode
 
 FORMS = ("pdf", "docx", "doc", "mht", "html", "markdown", "text")
@@ -31,6 +32,8 @@ _TAGS = re.compile(r"<[^>]*>|&nbsp;|&#160;")
 TEXT_SNIFF = 1 << 20  # bytes of a text file searched for the format's words
 MHT_SNIFF = 64 << 20  # a web archive is MIME-decoded to be looked at up to this size
 _HTML = re.compile(rb"<\s*(html|table|body|!doctype\s+html)\b", re.I)
+# What each form's reader imports: imported before its timer starts (load).
+_LIBRARIES = {"pdf": "pdfplumber", "docx": "docx", "html": "lxml.html", "mht": "lxml.html"}
 
 
 def form_of(path: Path) -> str | None:
@@ -103,6 +106,19 @@ def load(path: Path, limits: Limits):
     if size > limits.max_file_bytes:
         raise Unreadable("F6", f"文件大小 {fmt_mb(size)}，超过上限 {fmt_number(limits.max_file_mb)} MB")
     form = form_of(path)
+    if form == "doc":  # LibreOffice converts it first, under a timeout of its own
+        from toolkit.reading.published.doc import read_doc
+
+        return read_doc(path, limits)
+    if form is None:
+        raise Unreadable("F2", "不是已公开的年度报告")
+    if form in _LIBRARIES:
+        importlib.import_module(_LIBRARIES[form])  # before the timer: an import is never cut midway
+    with time_limit(limits.max_seconds):
+        return _load(path, form, limits)
+
+
+def _load(path: Path, form: str, limits: Limits):
     if form in ("text", "markdown"):
         from toolkit.reading.published.text import read_text
 
@@ -116,15 +132,9 @@ def load(path: Path, limits: Limits):
         from toolkit.reading.published.html import read_html
 
         return read_html(path.read_bytes(), mht=form == "mht")
-    if form == "pdf":
-        from toolkit.reading.published.pdf import read_pdf
+    from toolkit.reading.published.pdf import read_pdf
 
-        return read_pdf(path, limits)
-    if form == "doc":
-        from toolkit.reading.published.doc import read_doc
-
-        return read_doc(path, limits)
-    raise Unreadable("F2", "不是已公开的年度报告")
+    return read_pdf(path, limits)
 
 
 def decode_text(data: bytes) -> str:

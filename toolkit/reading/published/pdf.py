@@ -31,7 +31,7 @@ def read_pdf(path: Path, limits: Limits) -> Document:
     with pdf:
         if len(pdf.pages) > MAX_PAGES:
             raise Unreadable("F6", f"PDF 有 {len(pdf.pages)} 页，超过 {MAX_PAGES} 页")
-        items, chars = _items(pdf)
+        items, chars = _items(pdf, limits.deadline())
     if chars == 0:
         raise Unreadable("P1", f"共 {len(pdf.pages)} 页，没有一个文字")
     doc = Document("pdf")
@@ -61,11 +61,12 @@ def read_pdf(path: Path, limits: Limits) -> Document:
     return doc
 
 
-def _items(pdf) -> tuple[list, int]:
+def _items(pdf, deadline) -> tuple[list, int]:
     """Per page, top to bottom: (page, "line", text) and (page, "table", pdfplumber table,
     read by text positions?)."""
     items, chars = [], 0
     for page_no, page in enumerate(pdf.pages, start=1):
+        deadline.check()  # where no timer can stop a page (limits.time_limit), between pages
         chars += len(page.chars)
         found = page.find_tables()
         if not found and page.chars:  # no ruling lines: rows and cells by word positions
