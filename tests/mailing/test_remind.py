@@ -3,9 +3,13 @@ reminder saying what (drafted, or sent through a real SMTP server), never twice.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
 
 from test_mail import server  # noqa: F401  (the real SMTP server fixture)
 from typer.testing import CliRunner
@@ -76,3 +80,21 @@ def test_remind_sends_once(tmp_path, server):  # noqa: F811
     assert len(server.messages) == 2
     code, out = cli("status", "--ledger", db)
     assert code == 0 and "已通过 1 个，待修改 1 个，待校验 0 个，未报送 1 个" in out
+
+
+def test_a_second_remind_into_the_same_folder_waits_then_refuses(tmp_path):
+    """Two reminds at once would both send before either logs what it sent."""
+    from toolkit.common import lock
+
+    db = tmp_path / "台账.db"
+    campaign(db, date.today() + timedelta(days=1))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    cmd = [sys.executable, "-c", "from toolkit.cli import main; main()", "remind", "--before", "3",
+           "--dry-run", "-o", str(tmp_path), "--ledger", str(db)]
+    with lock.locked(tmp_path, wait=0):  # another remind (or mail) is sending from this folder
+        busy = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert busy.returncode == 2, busy.stdout + busy.stderr
+    assert "另一个 disclosure 命令正在使用文件夹" in busy.stderr and "Traceback" not in busy.stderr
+    assert not (tmp_path / "outbox").exists()
+    code, out = cli("remind", "--before", "3", "--dry-run", "-o", tmp_path, "--ledger", db)
+    assert code == 0 and len(list((tmp_path / "outbox").glob("*.eml"))) == 2, out

@@ -107,8 +107,9 @@ def remind(
     due = parse_date(deadline) if deadline else None
 
     def work(_entries, settings, prompt, book) -> MailRun:
-        return run_remind(book, settings, out, before=before, dry_run=dry_run, deadline=due,
-                          password_prompt=prompt)[0]
+        with lock.locked(out):  # two reminds at once would both send before either logs
+            return run_remind(book, settings, out, before=before, dry_run=dry_run, deadline=due,
+                              password_prompt=prompt)[0]
 
     _run(work, None, dry_run, ledger, dict(host=smtp_host, port=smtp_port, user=smtp_user, sender=sender,
                                    security=smtp_security, sender_name=sender_name, cafile=smtp_cafile,
