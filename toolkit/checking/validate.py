@@ -202,6 +202,8 @@ def _validate_chunk(format_id, results, positions, out, previous, previous_sourc
         out[i].append(finding)
 
     equations, rows = _equations(format_id), {}
+    at = {i: n for n, i in enumerate(sums_frame.index)}
+    table, columns = sums_frame.to_numpy(), list(sums_frame.columns)
     for i, key, check in _failures(sums_schema, sums_frame):
         if i in unfilled:
             continue
@@ -210,7 +212,7 @@ def _validate_chunk(format_id, results, positions, out, previous, previous_sourc
         eq = equations[(check.statistics["rule"], key)]
         row = rows.get(i)
         if row is None:  # a plain dict: a file's figures are read term by term
-            row = rows[i] = sums_frame.loc[i].to_dict()
+            row = rows[i] = dict(zip(columns, table[at[i]].tolist()))
         out[i].append(_equation_finding(fmt, eq, row, fmt.figures[key], sheet, cell, row[key],
                                         previous_source.get(i)))
     order = _order(format_id)
@@ -252,6 +254,12 @@ def _order(format_id: str) -> dict[str, int]:
 
 
 def _term_name(fmt: spec.Format, eq: spec.Equation, term: spec.Term) -> str:
+    return _term_name_of(fmt.id, eq, term)
+
+
+@cache
+def _term_name_of(format_id: str, eq: spec.Equation, term: spec.Term) -> str:
+    fmt = spec.get(format_id)
     figure = fmt.figures.get(term.key)
     if figure is None:
         return term.key
