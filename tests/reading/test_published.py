@@ -332,7 +332,9 @@ def test_a_header_label_broken_into_cells_is_joined_not_read_one_column_off(tmp_
             out += {"社会公益组织": ["社会公益", "组织"], "法律服务机构": ["法律", "服务", "机构"]}.get(c, [c])
         return out
 
-    edit = lambda part, rows: [broken(r) for r in rows]  # noqa: E731
+    def edit(_part, rows):
+        return [broken(r) for r in rows]
+
     if form == "text":
         path = report(tmp_path, "年报.txt", as_text(FMT, sample, edit=edit))
     else:
