@@ -345,6 +345,28 @@ def test_a_header_label_broken_into_cells_is_joined_not_read_one_column_off(tmp_
     assert dict(rep.figures) == sample and rep.findings == [] and rep.status == "pass"
 
 
+@pytest.mark.parametrize("extra", ["备注", "团体"], ids=["a-cell-the-format-lacks", "a-fragment-that-joins-nothing"])
+def test_a_header_a_cell_too_wide_is_not_read_one_column_off(tmp_path, sample, extra):
+    """A header cell the format does not have puts every label one column off the figures
+    under it: that table is read by position instead (every row label found, as many
+    figures as columns), and said so (P7); no figure is read under its neighbour's label."""
+    def edit(part, rows):
+        if part != "p3":
+            return rows
+        out = []
+        for r in rows:
+            if "其他" in r and "社会公益组织" in r:  # the header row of the applicant kinds
+                r = r[:r.index("其他") + 1] + [extra] + r[r.index("其他") + 1:] if extra == "备注" else \
+                    [c for x in r for c in (["社会公益", extra] if x == "社会公益组织" else [x])]
+            out.append(r)
+        return out
+
+    rep = one(report(tmp_path, "年报.txt", as_text(FMT, sample, edit=edit)))
+    assert dict(rep.figures) == sample
+    assert [f.rule for f in rep.findings if f.rule != "P3"] == ["P7"] and rep.status == "pass"
+    assert "第三部分" in next(f.message for f in rep.findings if f.rule == "P7")
+
+
 def test_digits_padded_with_no_break_spaces_keep_their_figures(tmp_path, sample):
     padded = {k: f"\u00a0{show(v)}\u00a0" for k, v in sample.items()}
     rep = one(report(tmp_path, "年报.html", as_html(FMT, padded)))

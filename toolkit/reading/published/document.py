@@ -61,6 +61,7 @@ class DocGrid:
     grid: Grid
     where: dict[tuple[int, int], dict]  # (row, col) -> the cell's place in the document
     width: dict[int, int]  # row -> width of the table holding it (0: a paragraph)
+    ragged: set[int] = field(default_factory=set)  # rows of tables whose columns were aligned
 
 
 def to_grid(doc: Document) -> DocGrid:
@@ -69,6 +70,7 @@ def to_grid(doc: Document) -> DocGrid:
     merged: list[tuple[int, int, int, int]] = []
     where: dict[tuple[int, int], dict] = {}
     width: dict[int, int] = {}
+    ragged: set[int] = set()
     row = 1
     for block in doc.blocks:
         if not block.table:
@@ -86,8 +88,10 @@ def to_grid(doc: Document) -> DocGrid:
         n = len(block.rows)
         for r in range(row, row + n):
             width[r] = w if block.table else 0
+        if block.table and not block.exact:
+            ragged.update(range(row, row + n))
         row += n + (1 if block.table else 0)
-    return DocGrid(Grid(texts, merged), where, width)
+    return DocGrid(Grid(texts, merged), where, width, ragged)
 
 
 def _exact(rows: list[list[Cell]]) -> dict[tuple[int, int], Cell]:

@@ -65,6 +65,7 @@ def read_document(doc: Document, result: ReadResult, expect: spec.Format | None 
     for note in located.notes:
         if "的标题“" not in note:  # a reworded part title is common and harmless
             result.findings.append(Finding.of("P3", detail=note))
+    wording.unaligned(dg, fmt, located)
     for key, (_sheet, ref) in located.cells.items():
         at = parse_ref(ref)
         figure = fmt.figures[key]

@@ -7,7 +7,10 @@
   the format data names, the other items 0, one structural finding (P5);
 - column headers lost in a conversion: a table's figures read by position, only when
   every row label of the table is found with exactly as many figure cells after it as
-  the table has columns (P7 says so).
+  the table has columns (P7 says so);
+- a header one cell wider or narrower than the format's, in a table whose columns were
+  aligned (text forms): its labels found one column off their figures.  Not read by
+  those labels (``unaligned``), so by position as above when certain, else missing.
 """
 
 from __future__ import annotations
@@ -86,6 +89,32 @@ def _columns(fmt: spec.Format, part: spec.Part, located) -> dict[str, int]:
         if f.key in located.cells and f.column not in out:
             out[f.column] = parse_ref(located.cells[f.key][1])[1]
     return out
+
+
+UNALIGNED = "表头的列与下面的数字对不齐（表头多了或少了一格），未按表头读取"
+
+
+def unaligned(dg: DocGrid, fmt: spec.Format, located) -> None:
+    """Tables of aligned rows whose column labels were found other than one column
+    apart in the format's order: their figures taken out of ``located`` (a header cell
+    too many puts every label one column off the figures under it)."""
+    for part in fmt.parts:
+        for table in part.tables:
+            offsets, keys = set(), []
+            for k, col in enumerate(table.columns):
+                for row in table.rows:
+                    key = f"{part.key}.{row.key}.{col.key}"
+                    place = located.cells.get(key)
+                    if place is None:
+                        continue
+                    r, c = parse_ref(place[1])
+                    if r in dg.ragged:
+                        offsets.add(c - k)
+                        keys.append(key)
+            if len(offsets) > 1:
+                for key in keys:
+                    del located.cells[key]
+                    located.missing[key] = UNALIGNED
 
 
 def by_position(dg: DocGrid, fmt: spec.Format, result, located) -> None:
