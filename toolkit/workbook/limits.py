@@ -145,7 +145,7 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         done = True
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)  # None: set in C
 
 
 def fmt_number(x: float) -> str:
