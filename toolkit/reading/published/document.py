@@ -150,8 +150,10 @@ def _joined(cells: list[Cell]) -> list[Cell]:
     while i < len(cells):
         first = normalize_label(cells[i].text)
         end = i + 1
-        if first and first not in known and first in prefixes:
+        if first and first not in known and first in prefixes and _is_label(cells[i].text):
             for j in range(i + 1, min(i + JOIN_MAX, len(cells))):
+                if not _is_label(cells[j].text):  # a figure is never part of a label
+                    break
                 joined = normalize_label("".join(c.text for c in cells[i:j + 1]))
                 if joined in known:
                     end = j + 1
