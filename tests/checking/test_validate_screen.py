@@ -31,7 +31,7 @@ def test_screened_failures_equal_pandera_on_the_whole_chunk(tmp_path):
         whole = sorted((i, col, c.statistics["rule"]) for i, col, c in validate._failures(schema, frame, screen=False))
         screened = sorted((i, col, c.statistics["rule"]) for i, col, c in validate._failures(schema, frame))
         assert whole and screened == whole, schema.name
-        assert {i for i, _, _ in whole} == set(map(int, frame.index[validate._failing_rows(schema, frame)]))
+        assert {i for i, _, _ in whole} == set(map(int, frame.index[validate._failing_cells(schema, frame).any(axis=1)]))
         assert 0 not in {i for i, _, _ in whole} and 7 not in {i for i, _, _ in whole}
 
 

@@ -146,11 +146,6 @@ def _failing_cells(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> np.ndarra
     return bad
 
 
-def _failing_rows(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> np.ndarray:
-    """Rows where a check of ``schema`` fails (a boolean per row)."""
-    return _failing_cells(schema, frame).any(axis=1)
-
-
 def _inputs(schema: pa.DataFrameSchema, failing: set[str]) -> set[str]:
     """The columns the checks read to decide the ``failing`` cells: each cell itself, and
     for an equation anchored there, every term (schemas.equations)."""

@@ -100,17 +100,15 @@ def unaligned(dg: DocGrid, fmt: spec.Format, located) -> None:
     too many puts every label one column off the figures under it)."""
     for part in fmt.parts:
         for table in part.tables:
+            order = [c.key for c in table.columns]
             offsets, keys = set(), []
-            for k, col in enumerate(table.columns):
-                for row in table.rows:
-                    key = f"{part.key}.{row.key}.{col.key}"
-                    place = located.cells.get(key)
-                    if place is None:
-                        continue
-                    r, c = parse_ref(place[1])
-                    if r in dg.ragged:
-                        offsets.add(c - k)
-                        keys.append(key)
+            for f in fmt.part_figures(part.key):
+                if f.row_label not in table.rows or f.key not in located.cells:
+                    continue
+                r, c = parse_ref(located.cells[f.key][1])
+                if r in dg.ragged:
+                    offsets.add(c - order.index(f.column))
+                    keys.append(f.key)
             if len(offsets) > 1:
                 for key in keys:
                     del located.cells[key]
