@@ -100,14 +100,13 @@ def unaligned(dg: DocGrid, fmt: spec.Format, located) -> None:
     too many puts every label one column off the figures under it)."""
     for part in fmt.parts:
         for table in part.tables:
-            order = [c.key for c in table.columns]
             offsets, keys = set(), []
-            for f in fmt.part_figures(part.key):
-                if f.row_label not in table.rows or f.key not in located.cells:
+            for f, k in _table_figures(fmt, part, table):
+                if f.key not in located.cells:
                     continue
                 r, c = parse_ref(located.cells[f.key][1])
                 if r in dg.ragged:
-                    offsets.add(c - order.index(f.column))
+                    offsets.add(c - k)
                     keys.append(f.key)
             if len(offsets) > 1:
                 for key in keys:
@@ -115,13 +114,19 @@ def unaligned(dg: DocGrid, fmt: spec.Format, located) -> None:
                     located.missing[key] = UNALIGNED
 
 
+def _table_figures(fmt: spec.Format, part: spec.Part, table) -> list[tuple[spec.Figure, int]]:
+    """The figures of one table of ``part``, each with its column's place in the table."""
+    order = [c.key for c in table.columns]
+    return [(f, order.index(f.column)) for f in fmt.part_figures(part.key) if f.row_label in table.rows]
+
+
 def by_position(dg: DocGrid, fmt: spec.Format, result, located) -> None:
     """Tables whose column labels were lost: read by position when certain."""
     texts = dg.grid.texts
     for part in fmt.parts:
         for table in part.tables:
-            figures = [f for f in fmt.part_figures(part.key) if f.row_label in table.rows]
-            if not figures or any(f.key in located.cells for f in figures):
+            figures = _table_figures(fmt, part, table)
+            if not figures or any(f.key in located.cells for f, _k in figures):
                 continue
             rows = {}
             for label in table.rows:
@@ -138,9 +143,9 @@ def by_position(dg: DocGrid, fmt: spec.Format, result, located) -> None:
             else:
                 if not rows:
                     continue
-                for f in figures:
+                for f, k in figures:
                     r, cells = rows[f.row]
-                    at = (r, cells[[c.key for c in table.columns].index(f.column)])
+                    at = (r, cells[k])
                     text = texts.get(at)
                     result.values[f.key] = classify_text(text, f.kind) if text is not None else Value(
                         "blank", None, None, detail="为空")
