@@ -4,6 +4,7 @@ same functions drive the demo, so they live in toolkit.formats.samples."""
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -59,6 +60,12 @@ def rewrite_zip(path: Path, changes: dict[str, Member], dest: Path | None = None
         for name, member in left.items():
             _put(dst, zipfile.ZipInfo(name, (2025, 1, 1, 0, 0, 0)), member, b"")
     return dest
+
+
+def saved_at(path: Path, moment: str) -> Path:
+    """The workbook as if its agency last saved it at ``moment`` (core properties)."""
+    return rewrite_zip(path, {"docProps/core.xml": lambda xml: re.sub(
+        rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + moment.encode(), xml)})
 
 
 def _put(dst: zipfile.ZipFile, info: zipfile.ZipInfo, member: Member, old: bytes) -> None:

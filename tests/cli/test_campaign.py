@@ -54,7 +54,7 @@ def test_two_rounds_collect_check_mail_status(imap, server, tmp_path):  # noqa: 
     # 甲局 corrects its return and sends it again two days later.
     t = datetime(2026, 1, 7, 16, 0, tzinfo=CST)
     imap.append(message(ADDR[JIA], "回复：甲局报表需修改（已改正）", t,
-                        [("甲局2025年报表（修改后）.xlsx", a_return(tmp_path, JIA, 0))]).as_bytes())
+                        [("甲局2025年报表（修改后）.xlsx", a_return(tmp_path, JIA, 0, saved="2026-01-07T07:50:00Z"))]).as_bytes())
     code, out = run_cli("collect", "-o", returns, "--roster", roster, "--ledger", db, env=env)
     assert code == 0 and f"  {JIA}：{JIA}_20260107-160000_甲局2025年报表（修改后）.xlsx" in out, out
     code, out = run_cli("status", "--ledger", db, "--deadline", "2026-01-31")

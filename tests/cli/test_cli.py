@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from figures import consistent, fill, rewrite_zip
+from figures import consistent, fill, rewrite_zip, saved_at
 
 from toolkit.formats import spec
 from toolkit.formats.catalogue import rules
@@ -35,12 +35,6 @@ def test_check_exit_codes_and_output(template_2021, tmp_path):
     assert "J7" in failed.stdout and "R3" in failed.stdout and "本行各项之和为" in failed.stdout
     assert (tmp_path / "out2" / "findings.json").is_file()
     assert (tmp_path / "out2" / "汇总.xlsx").is_file()
-
-
-def saved_at(path: Path, moment: str) -> Path:
-    """The workbook as if its agency last saved it at ``moment`` (core properties)."""
-    return rewrite_zip(path, {"docProps/core.xml": lambda xml: re.sub(
-        rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + moment.encode(), xml)})
 
 
 def test_a_failing_return_its_agency_replaced_does_not_fail_the_batch(template_2021, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from dovecot import Dovecot
-from figures import consistent, fill
+from figures import consistent, fill, saved_at
 from mails import auto_reply, forwarded, gbk_zip, message, raw_gbk_named
 from typer.testing import CliRunner
 
@@ -46,19 +46,22 @@ def roster(tmp_path) -> Path:
     return write_sample_roster(tmp_path / "单位名单.xlsx", [RosterEntry(n, "联系人", a) for n, a in ADDR.items()])
 
 
-def a_return(tmp_path: Path, agency: str, seed: int, *, wrong: bool = False) -> bytes:
-    """The agency's template, filled as the agency would (one total off when ``wrong``)."""
+def a_return(tmp_path: Path, agency: str, seed: int, *, wrong: bool = False, saved: str = "") -> bytes:
+    """The agency's template, filled as the agency would (one total off when ``wrong``),
+    last saved at ``saved`` (ISO, UTC) when given, else now."""
     template = write_template(tmp_path / f"tpl-{agency}.xlsx", FMT, agency=agency, year=2025)
     values = consistent(FMT, random.Random(seed))
     if wrong:
         values["p3.open.total"] += 1
     path = fill(template, values, tmp_path / f"filled-{agency}-{seed}.xlsx")
-    return path.read_bytes()
+    return (saved_at(path, saved) if saved else path).read_bytes()
 
 
 def deliver_round_one(imap: Dovecot, tmp_path: Path) -> dict[str, bytes]:
     """What the office's mailbox holds after the first days: returns in every shape."""
-    files = {a: a_return(tmp_path, a, i, wrong=(a == JIA)) for i, a in enumerate(ADDR)}
+    # Saved the morning they were mailed (a corrected return, saved later, must win).
+    files = {a: a_return(tmp_path, a, i, wrong=(a == JIA), saved="2026-01-05T01:10:00Z")
+             for i, a in enumerate(ADDR)}
     t = datetime(2026, 1, 5, 9, 30, tzinfo=CST)
     imap.append(message(ADDR[JIA], "甲局2025年政务公开年报报表", t,
                         [("甲局2025年报表.xlsx", files[JIA])]).as_bytes(), t)
