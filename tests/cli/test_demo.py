@@ -63,6 +63,10 @@ def test_demo_whole_flow(tmp_path, year):
     assert table[0] == "报送进度：共 7 个单位：已通过 6 个，待修改 1 个，待校验 0 个，未报送 0 个"
     assert table[1].startswith("截止 ") and table[1].endswith("还有 3 天")
     assert all(cell_len(line) <= 80 for line in table)
+    # The files used: a name too long for the line goes on its own line, indented.
+    used = table[table.index("一个单位有多份报送文件时采用的文件：") + 1:]
+    assert len(used) >= 8 and all(line.startswith("  ") or line.endswith(("：采用", ".xlsx")) for line in used)
+    assert "示例县市场监督管理局：采用" in used
     stuck = [c for c in samples_list() if c.verdict != "通过" and not c.fixes]
     assert [c.name for c in stuck] == ["示例县卫生健康委员会"]
     [draft] = (folder / REMINDERS / "outbox").glob("*.eml")

@@ -9,6 +9,7 @@ Outstanding: 已通过 (the latest round passed), 待修改 (it failed or could 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -176,10 +177,14 @@ def rows(p: Progress, *, compact: bool = False) -> list[tuple[str, ...]]:
     return out
 
 
-def used_lines(p: Progress) -> list[str]:
-    """Which file is used, and why, for agencies that sent more than one (the latest check's choice)."""
+def used_lines(p: Progress, fits: Callable[[str], bool] = lambda _line: True) -> list[str]:
+    """Which file is used, and why, for agencies that sent more than one (the latest
+    check's choice).  A line that does not ``fit`` (a screen's width) puts the file on
+    a line of its own, indented, rather than folding it under the agency's name."""
     lines = []
     for a in p.agencies:
         if a.used and a.why:
-            lines += [f"{a.name}：采用 {a.used}", f"  理由：{a.why}"]
+            line = f"{a.name}：采用 {a.used}"
+            lines += [line] if fits(line) else [f"{a.name}：采用", f"  {a.used}"]
+            lines.append(f"  理由：{a.why}")
     return ["一个单位有多份报送文件时采用的文件：", *lines] if lines else []

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -63,7 +64,7 @@ def show(console: Console, state, unread: int = 0) -> None:
     for values in rows(state, compact=True):
         table.add_row(*(shown(v) for v in values))  # names as typed: no control characters
     console.print(table)
-    for line in used_lines(state):
+    for line in used_lines(state, lambda line: cell_len(shown(line)) <= console.width):
         console.print(shown(line))
     if unread:
         console.print(f"另有 {unread} 封收到的邮件没有报送文件，需人工阅读（见 disclosure collect 的输出）。")
