@@ -64,6 +64,7 @@ def test_wrong_usage_is_exit_2_in_chinese(tmp_path):
     assert missing.returncode == 2 and "找不到" in missing.stdout
     no_args = disclosure("check")
     assert no_args.returncode == 2 and "缺少参数" in no_args.stderr and "Missing" not in no_args.stderr
+    assert "'。" in no_args.stderr and "'." not in no_args.stderr  # a 中文 full stop
     bad_option = disclosure("check", tmp_path, "-o", tmp_path / "o", "--bogus")
     assert bad_option.returncode == 2 and "没有选项" in bad_option.stderr
 

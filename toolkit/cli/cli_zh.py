@@ -7,6 +7,7 @@ data/cli_zh.yaml, and re-derives the few panel titles typer computed at import."
 from __future__ import annotations
 
 import importlib
+import re
 from functools import cache
 
 import yaml
@@ -56,6 +57,7 @@ def install() -> None:
     rich_utils = importlib.import_module("typer.rich_utils")
     _fold_help(rich_utils)
     _unnamed_arguments(rich_utils)
+    _full_stop(importlib.import_module("click.exceptions").MissingParameter)
     english = {v: k for k, v in table().items()}
     for const in RICH_CONSTANTS:
         value = getattr(rich_utils, const, None)
@@ -100,3 +102,19 @@ def _unnamed_arguments(rich_utils) -> None:
 
     panel.unnamed = True
     rich_utils._print_options_panel = panel
+
+
+_HINT_STOP = re.compile(r"(['”])\.(?= |$)")
+
+
+def _full_stop(missing) -> None:
+    """click ends "缺少选项 '-o'" with an English full stop, outside any message table."""
+    fmt = missing.format_message
+    if getattr(fmt, "zh", False):
+        return
+
+    def format_message(self) -> str:
+        return _HINT_STOP.sub("\\1。", fmt(self), count=1)
+
+    format_message.zh = True
+    missing.format_message = format_message
