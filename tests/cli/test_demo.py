@@ -67,6 +67,9 @@ def test_demo_whole_flow(tmp_path, year):
     used = table[table.index("一个单位有多份报送文件时采用的文件：") + 1:]
     assert len(used) >= 8 and all(line.startswith("  ") or line.endswith(("：采用", ".xlsx")) for line in used)
     assert "示例县市场监督管理局：采用" in used
+    # Each corrected return was saved after the first (never a tie decided by file times).
+    reasons = [line for line in used if line.startswith("  理由：")]
+    assert reasons and all(r.startswith(("  理由：文件保存时间最新（", "  理由：唯一可以读取的文件")) for r in reasons)
     stuck = [c for c in samples_list() if c.verdict != "通过" and not c.fixes]
     assert [c.name for c in stuck] == ["示例县卫生健康委员会"]
     [draft] = (folder / REMINDERS / "outbox").glob("*.eml")

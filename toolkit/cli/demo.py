@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,6 +184,7 @@ def _round_two(cases: list[Sample], templates: list[Path], returns: Path, fmt, r
     """The agencies told to fix their return send a corrected one (a new file beside the
     first: the check uses the newer, by the rule of toolkit.outputs.choice)."""
     fixed = []
+    _after_round_one(returns)
     for case, template in zip(cases, templates):
         if case.verdict == "通过" or not case.fixes:
             continue
@@ -191,6 +194,15 @@ def _round_two(cases: list[Sample], templates: list[Path], returns: Path, fmt, r
                                  info={"filler": "张三", "phone": "0795-0000000"})
         fixed.append(case.name)
     return fixed
+
+
+def _after_round_one(returns: Path) -> None:
+    """Saved times are kept to the second: a corrected return saved within the second of
+    the first would tie with it (the choice would then fall back to the file times)."""
+    newest = max((p.stat().st_mtime for p in returns.iterdir()), default=0.0)
+    wait = math.floor(newest) + 1 - time.time()
+    if wait > 0:
+        time.sleep(wait)
 
 
 def _status_table(state) -> list[str]:
