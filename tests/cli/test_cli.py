@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import shutil
@@ -57,6 +58,20 @@ def test_unreadable_file_fails_the_batch_without_traceback(tmp_path):
     assert result.returncode == 1
     assert "无法读取 1" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_long_file_name_keeps_its_verdict_on_one_line_at_80_columns(template_2021, tmp_path):
+    """The file name alone on its line when name and verdict do not fit in one."""
+    values = consistent(spec.get(), random.Random(4))
+    short = fill(shutil.copy(template_2021, tmp_path / "甲局.xlsx"), values)
+    long = fill(shutil.copy(template_2021, tmp_path / ("示例县人民政府办公室_" * 3 + "年度报表.xlsx")), values)
+    env = {**os.environ, "COLUMNS": "80"}
+    done = subprocess.run([sys.executable, "-c", "from toolkit.cli import main; main()", "check", short, long,
+                           "-o", tmp_path / "out"], capture_output=True, text=True, env=env, timeout=300)
+    lines = done.stdout.splitlines()
+    verdict = "示例县人民政府办公室  通过  错误 0，提醒 0"
+    assert f"甲局.xlsx  {verdict}" in lines  # fits: one line
+    assert lines[lines.index(long.name) + 1] == f"  {verdict}"  # does not: two, the verdict whole
 
 
 def test_wrong_usage_is_exit_2_in_chinese(tmp_path):

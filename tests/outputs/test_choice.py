@@ -95,7 +95,9 @@ def test_a_readable_return_beats_a_newer_unreadable_one_in_coverage(tmp_path):
     cov = coverage([report(good), report(broken, "unreadable")], [RosterEntry(AGENCY)])
     [a] = cov.agencies
     assert a.used.path == str(good) and a.why == "唯一可以读取的文件"
-    assert cov.lines()[2].endswith("。理由：唯一可以读取的文件")
+    lines = cov.lines()
+    assert lines[2] == f"  {AGENCY}：2 个文件" and lines[5] == "    理由：唯一可以读取的文件"
+    assert lines[3].startswith("    采用 good.xlsx（") and lines[4].startswith("    未采用 broken.xlsx（")
     copy = shutil.copy(good, tmp_path / "good_校验意见.xlsx")  # same saved time: the fixed copy wins
     os.utime(copy, (1_800_000_000, 1_800_000_000))
     cov = coverage([report(good), report(Path(copy))], [RosterEntry(AGENCY)])

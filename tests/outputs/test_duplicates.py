@@ -98,8 +98,10 @@ def test_screen_says_which_file_was_used(returns, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("重复报送（1 个单位"))
-    assert lines[head + 1].startswith("  甲局：2 个文件，采用 甲局（更正）.xlsx（")
-    assert "未采用 甲局.xlsx（" in lines[head + 1]
+    assert lines[head + 1] == "  甲局：2 个文件"
+    assert lines[head + 2].startswith("    采用 甲局（更正）.xlsx（修改于 ")
+    assert lines[head + 3].startswith("    未采用 甲局.xlsx（修改于 ")
+    assert lines[head + 4].startswith("    理由：")
 
 
 # -- item 12: a roster listing an agency twice ----------------------------------------

@@ -169,10 +169,11 @@ def test_coverage_missing_duplicates_outside(tmp_path):
     assert lines[0] == ("单位名单共 4 个单位：已报送 3 个，未报送 1 个，重复报送 1 个；名单外文件 1 个，"
                         "无法识别单位的文件 1 个。")
     assert lines[1] == "未报送（1 个）：樟树市丙局"
-    assert lines[3].startswith("  樟树市甲局：2 个文件，采用 a2.xlsx（修改于 ")
-    assert "未采用 a1.xlsx（" in lines[3]
-    assert lines[4] == "名单外（1 个文件）：x.xlsx（单位名称：新余市某局）"
-    assert lines[5] == "无法识别单位（1 个文件）：乱码.xlsx（无法读取）"
+    assert lines[3] == "  樟树市甲局：2 个文件"
+    assert lines[4].startswith("    采用 a2.xlsx（修改于 ") and lines[5].startswith("    未采用 a1.xlsx（修改于 ")
+    assert lines[6].startswith("    理由：文件修改时间最新（")
+    assert lines[7] == "名单外（1 个文件）：x.xlsx（单位名称：新余市某局）"
+    assert lines[8] == "无法识别单位（1 个文件）：乱码.xlsx（无法读取）"
 
     # A newer unreadable return does not replace an older readable one.
     _touch(files["b.xlsx"], now - 10)

@@ -106,11 +106,14 @@ class Duplicate:
     def used(self) -> FileReport:
         return self.reports[0]
 
-    def line(self) -> str:
+    def lines(self) -> list[str]:
+        """One line per file and one for the reason: an agency's files read down the
+        screen, each whole, however long their names."""
         used, rest = self.reports[0], self.reports[1:]
-        return (f"  {self.agency}：{len(self.reports)} 个文件，采用 {_name(used)}（{_when(used)}）；"
-                "未采用 " + "、".join(f"{_name(r)}（{_when(r)}）" for r in rest)
-                + (f"。理由：{self.why}" if self.why else ""))
+        return [f"  {self.agency}：{len(self.reports)} 个文件",
+                f"    采用 {_name(used)}（{_when(used)}）",
+                *(f"    未采用 {_name(r)}（{_when(r)}）" for r in rest),
+                *([f"    理由：{self.why}"] if self.why else [])]
 
 
 def duplicates(reports: list[FileReport], received: dict[str, str] | None = None) -> list[Duplicate]:
@@ -159,7 +162,7 @@ def duplicate_lines(dups: list[Duplicate]) -> list[str]:
     """中文 lines for the command line: which file of each agency is used."""
     if not dups:
         return []
-    return [f"重复报送（{len(dups)} 个单位，{USED_RULE}）：", *(d.line() for d in dups)]
+    return [f"重复报送（{len(dups)} 个单位，{USED_RULE}）：", *(line for d in dups for line in d.lines())]
 
 
 def coverage(reports: list[FileReport], roster_entries: list, received: dict[str, str] | None = None) -> Coverage:

@@ -116,9 +116,14 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
         who = report.agency or ("（未能读取）" if report.unreadable else "（未填单位名称）")
         colour = {"pass": "green", "fail": "red", "unreadable": "red"}[report.status]
         # Agency text is printed as text (Text objects: "乙局[/b]" is no markup), shown safely.
-        console.print(Text.assemble((shown_name(report.path), "bold"), "  ", shown(who), "  ",
-                                    (STATUS_ZH[report.status], colour),
-                                    f"  错误 {report.errors}，提醒 {report.warnings}"))
+        name = Text(shown_name(report.path), "bold")
+        verdict = Text.assemble(shown(who), "  ", (STATUS_ZH[report.status], colour),
+                                f"  错误 {report.errors}，提醒 {report.warnings}")
+        if name.cell_len + 2 + verdict.cell_len <= console.width:
+            console.print(Text.assemble(name, "  ", verdict))
+        else:  # a long file name on a line of its own: the verdict is never cut in two
+            console.print(name)
+            console.print(Text.assemble("  ", verdict))
         if report.findings:
             table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
             for title in ("工作表", "单元格", "规则", "说明"):
