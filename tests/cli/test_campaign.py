@@ -62,7 +62,8 @@ def test_two_rounds_collect_check_mail_status(imap, server, tmp_path):  # noqa: 
     code, out = run_cli("check", returns, "-o", tmp_path / "第2轮", "--roster", roster, "--ledger", db)
     # The corrected return is the one used (and passes); the superseded one is still listed
     # and still fails, but no longer fails the batch: every file used passes (exit 0).
-    assert code == 0 and "示例市甲局：2 个文件，采用 " in out and "需修改 1" in out, out
+    assert code == 0 and "  示例市甲局：2 个文件\n    采用 " in out and "需修改 1" in out, out
+    assert f"结果：{tmp_path / '第2轮' / 'findings.json'}\n" in out  # a path whole, never folded
 
     code, out = run_cli("status", "--ledger", db)  # the deadline distribute recorded
     assert code == 0, out
@@ -105,7 +106,8 @@ def test_two_rounds_collect_check_mail_status(imap, server, tmp_path):  # noqa: 
     code, out = run_cli("aggregate", tmp_path / "第2轮", "-o", tmp_path / "汇总表.xlsx", "--ledger", db)
     assert code == 0 and (tmp_path / "汇总表.xlsx").is_file(), out
     assert out.startswith("已汇总 4 个单位的报表，未纳入 1 份")
-    assert f"  未纳入：{JIA}（{JIA}_20260105-093000_甲局2025年报表.xlsx）：需修改" in out
+    assert (f"  未纳入：{JIA}（{JIA}_20260105-093000_甲局2025年报表.xlsx）：重复报送：同一单位已采用 "
+            f"{JIA}_20260107-160000_甲局2025年报表（修改后）.xlsx，理由：文件保存时间最新（") in out
     nowhere = tmp_path / "没有台账.db"
     code, out = run_cli("aggregate", tmp_path / "第2轮", "-o", tmp_path / "汇总表2.xlsx", "--ledger", nowhere)
     assert code == 0 and not nowhere.exists(), out

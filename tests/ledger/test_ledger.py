@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,33 @@ def test_two_writers_at_once_lose_nothing(tmp_path):
     with Ledger(path) as ledger:
         assert ledger.rows("SELECT COUNT(*) FROM messages")[0][0] == 600
         assert ledger.rows("SELECT COUNT(DISTINCT sha256) FROM files")[0][0] == 600
+
+
+def test_a_ledger_created_by_another_command_while_this_one_opens_it(tmp_path, monkeypatch):
+    """Between reading the ledger's version and counting its tables, another command
+    creates the ledger: it is a new ledger of ours, not another program's database."""
+    path = tmp_path / "new.db"
+    read_version, other, errors = schema.version, [], []
+
+    def create():
+        try:
+            Ledger(path).close()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def version_while_another_creates(conn):
+        found = read_version(conn)
+        if not other:  # the other command starts right after this one has read the version
+            other.append(threading.Thread(target=create))
+            other[0].start()
+            other[0].join(0.5)
+        return found
+
+    monkeypatch.setattr(schema, "version", version_while_another_creates)
+    with Ledger(path) as ledger:
+        assert ledger.version == SCHEMA_VERSION
+    other[0].join(30)
+    assert not other[0].is_alive() and errors == []
 
 
 def _returns(folder: Path, template: Path, agencies: list[str], seed: int) -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from figures import fill
+from figures import fill, saved_at
 from openpyxl import load_workbook
 
 from toolkit.formats import spec
@@ -175,7 +175,7 @@ def test_outdir_unreadable_duplicate_and_other_format(three, tmp_path):
     rollup = aggregate([outdir], out, year=YEAR)
     reasons = {Path(x.report.path).name: x.reason for x in rollup.left_out}
     assert reasons["坏文件.xlsx"].startswith("无法读取")
-    assert reasons[paths[1].name] == "重复报送：同一单位已采用较新的 财政局_重报.xlsx"
+    assert reasons[paths[1].name].startswith("重复报送：同一单位已采用 财政局_重报.xlsx，理由：文件")
     assert reasons["教育局副本.xlsx"] == f"重复报送：与已采用的 {paths[0].name} 内容完全相同"
     # A 2021 roll-up cannot hold a 2019 return (the format itself is not to be checked
     # against 2021 rules): it checks under its own format and is left out for the format.
@@ -198,6 +198,36 @@ def test_outdir_unreadable_duplicate_and_other_format(three, tmp_path):
     shutil.copy(out, returns / "上次汇总.xlsx")
     again = aggregate([returns], tmp_path / "汇总表2.xlsx", year=YEAR)
     assert {Path(x.report.path).name: x.reason for x in again.left_out}["上次汇总.xlsx"] == "这是汇总表，不是单位报表"
+
+
+def test_figures_an_agency_replaced_are_not_added_while_its_newer_return_fails(three, tmp_path):
+    """The roll-up uses the return `disclosure check` uses: 财政局's newer return has a
+    wrong total, so neither of its returns is added (not the older, replaced one)."""
+    from toolkit.outputs.aggregate import aggregate
+
+    returns, paths, figures = three
+    fmt = spec.get(NEW)
+    wrong = dict(figures["某某县财政局"], **{"p3.open.total": figures["某某县财政局"]["p3.open.total"] + 1})
+    resent = make_return(returns, "某某县财政局", wrong, name="财政局_重报.xlsx")
+    os.utime(paths[1], (1_000_000_000, 1_000_000_000))
+    saved_at(paths[1], "2026-01-05T01:00:00Z")
+    saved_at(resent, "2026-01-07T08:00:00Z")
+    # Last year's report, sent again by mistake and saved later still: another year, so
+    # it replaces nothing.
+    stray = make_return(returns, "某某县教育局", consistent_figures(fmt, random.Random(5)), year=YEAR - 1,
+                        name="教育局_上年.xlsx")
+
+    rollup = aggregate([returns], tmp_path / "汇总表.xlsx", year=YEAR)
+    reasons = {Path(x.report.path).name: x.reason for x in rollup.left_out}
+    replaced = reasons.pop(paths[1].name)
+    assert replaced.startswith("重复报送：同一单位以 财政局_重报.xlsx 为准（理由：文件保存时间最新（2026-01-07 ")
+    assert replaced.endswith("），该文件尚未通过校验")
+    assert reasons == {resent.name: "需修改：校验有 1 处错误，改正并通过校验后才能汇总",
+                       stray.name: f"报表年度为 {YEAR - 1} 年，汇总的是 {YEAR} 年"}
+    assert sorted(Path(r.path).name for r in rollup.included) == sorted([paths[0].name, paths[2].name])
+    want = expected_sums(fmt, [figures[AGENCIES[0]], figures[AGENCIES[2]]])
+    wb = load_workbook(tmp_path / "汇总表.xlsx")
+    assert all(Decimal(str(wb[f.sheet][f.cell].value)) == want[k] for k, f in fmt.figures.items())
 
 
 def test_only_2019_returns_roll_up_in_2019_format(tmp_path):

@@ -66,8 +66,8 @@ class Ledger:
             self.conn.row_factory = sqlite3.Row
             self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
             # Checked before any pragma: a file that is not ours is left byte for byte.
-            found = _retry_locked(lambda: schema.version(self.conn))
-            if not found and self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+            found, tables = _retry_locked(self._identify)
+            if not found and tables:
                 # Someone else's database: never add our tables to it.
                 raise LedgerError(f"{self.path} 是别的程序的数据库，不是本工具的台账：请用 --ledger 另指定一个文件")
             if found > schema.SCHEMA_VERSION:
@@ -89,6 +89,16 @@ class Ledger:
             raise LedgerError(f"无法打开台账 {self.path}：文件不是本工具的台账或已损坏（{exc}）") from None
         except OSError as exc:
             raise LedgerError(f"无法打开台账 {self.path}：{exc.strerror or exc}") from None
+
+    def _identify(self) -> tuple[int, int]:
+        """(schema version, number of tables), read in one transaction: read one after
+        the other, a second process creating the ledger in between would make a new
+        ledger look like another program's database."""
+        self.conn.execute("BEGIN")
+        try:
+            return schema.version(self.conn), self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            self.conn.execute("ROLLBACK")
 
     def close(self) -> None:
         self.conn.close()

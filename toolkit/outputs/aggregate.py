@@ -8,13 +8,16 @@ read and validated afresh (checking.batch.read_reports): a file changed since th
 as it is now.
 
 Choices where returns disagree, in this order:
-  status      only 通过 returns are added; 需修改 and 无法读取 are left out;
-  year        the given --year, else the most common year (newest on a tie); a return
-              without a year is kept (it passed: a missing year is only a warning);
-  format      the format of that year (else the most common, newest on a tie); returns
-              in another format are left out;
+  year        the given --year, else the most common year of the readable returns
+              (newest on a tie); a return without a year is kept (when it passes, a
+              missing year is only a warning);
   duplicates  one return per agency (same stamp or typed name, or the same bytes): the
-              one toolkit.outputs.choice says (the rule every command shares).
+              one `disclosure check` uses (coverage.duplicates, toolkit.outputs.choice),
+              among that year's returns whatever their status: figures an agency
+              replaced are never added in, even while its newer return fails;
+  status      only 通过 returns are added; 需修改 and 无法读取 are left out;
+  format      the format of that year (else the most common, newest on a tie); returns
+              in another format are left out.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from toolkit.formats import kinds, spec
 from toolkit.formats.findings import PASS, STATUS_ZH, UNREADABLE, FileReport
 from toolkit.outputs import findings_json
 from toolkit.outputs.campaign import agency_from_filename
-from toolkit.outputs.choice import rank
+from toolkit.outputs.coverage import duplicates
 from toolkit.outputs.sheets import text_lines
 from toolkit.template import writer as template
 
@@ -175,38 +178,43 @@ def _status_reason(report: FileReport) -> str:
     return f"{STATUS_ZH[report.status]}：校验有 {report.errors} 处错误，改正并通过校验后才能汇总"
 
 
-def _by_choice(reports: list[FileReport], received: dict[str, str] | None = None) -> list[FileReport]:
-    """Each agency's returns best first (choice.rank, the rule every command shares);
-    ``received``: sha256 -> when the mail that brought it was received (the ledger)."""
-    groups: dict[str, list[FileReport]] = {}
-    for r in reports:
-        name = normalize_agency(r.meta.get("agency") or r.agency) or r.path
-        groups.setdefault(name, []).append(r)
-    return [x for group in groups.values()
-            for x in rank(group, path=lambda r: r.path, status=lambda r: r.status, sha256=lambda r: r.sha256,
-                          received=received)[0]]
+def _replaced(reports: list[FileReport], received: dict[str, str] | None) -> dict[int, str]:
+    """id of each return its agency replaced -> why it is left out.  The return used is
+    the one `disclosure check` uses (coverage.duplicates: same name or same bytes, then
+    choice.rank), whatever its status: figures an agency replaced are never added in,
+    even when its newer return has yet to pass."""
+    out = {}
+    for dup in duplicates([r for r in reports if not r.meta.get("rollup")], received):
+        used = dup.used
+        name, taken = Path(used.path).name, used.status == PASS
+        for r in dup.reports[1:]:
+            if r.sha256 and r.sha256 == used.sha256:
+                why = f"与已采用的 {name} 内容完全相同" if taken else f"与 {name} 内容完全相同，以该文件为准"
+            elif taken:
+                why = f"同一单位已采用 {name}，理由：{dup.why}"
+            else:
+                why = f"同一单位以 {name} 为准（理由：{dup.why}），该文件尚未通过校验"
+            out[id(r)] = "重复报送：" + why
+    return out
 
 
 def choose(reports: list[FileReport], *, year: int | None = None, received: dict[str, str] | None = None
            ) -> tuple[spec.Format | None, int | None, list[FileReport], list[LeftOut]]:
     """(format, year, included, left out) — see the module docstring for the order."""
-    left: list[LeftOut] = []
-    keep: list[FileReport] = []
-    for r in reports:
-        if r.meta.get("rollup"):
-            left.append(LeftOut(r, "这是汇总表，不是单位报表"))
-        elif r.status != PASS:
-            left.append(LeftOut(r, _status_reason(r)))
-        else:
-            keep.append(r)
-
-    years = [r.year for r in keep if r.year is not None]
+    left = [LeftOut(r, "这是汇总表，不是单位报表") for r in reports if r.meta.get("rollup")]
+    keep = [r for r in reports if not r.meta.get("rollup")]
+    years = [r.year for r in keep if r.year is not None and r.status != UNREADABLE]
     if year is None and years:
         year = _most_common(years, sorted(set(years), reverse=True))
     if year is not None:
         for r in [r for r in keep if r.year is not None and r.year != year]:
             keep.remove(r)
             left.append(LeftOut(r, f"报表年度为 {r.year} 年，汇总的是 {year} 年"))
+    replaced = _replaced(keep, received)
+    for r in list(keep):
+        if id(r) in replaced or r.status != PASS:
+            keep.remove(r)
+            left.append(LeftOut(r, replaced.get(id(r)) or _status_reason(r)))
 
     fmt = None
     if keep:
@@ -222,25 +230,7 @@ def choose(reports: list[FileReport], *, year: int | None = None, received: dict
             keep.remove(r)  # cannot happen for a passing return; never add a partial one
             left.append(LeftOut(r, "部分数字无法读取"))
 
-    # One return per agency: the one choice.rank says (a resubmission wins).
-    keep = _by_choice(keep, received)
-    by_name: dict[str, FileReport] = {}
-    by_bytes: dict[str, FileReport] = {}
-    included = []
-    for r in keep:
-        names = {normalize_agency(n) for n in (r.meta.get("agency"), r.agency)} - {""}
-        same = by_bytes.get(r.sha256) if r.sha256 else None
-        if same is not None:
-            left.append(LeftOut(r, f"重复报送：与已采用的 {Path(same.path).name} 内容完全相同"))
-            continue
-        twin = next((by_name[n] for n in names if n in by_name), None)
-        if twin is not None:
-            left.append(LeftOut(r, f"重复报送：同一单位已采用较新的 {Path(twin.path).name}"))
-            continue
-        included.append(r)
-        by_name.update(dict.fromkeys(names, r))
-        if r.sha256:
-            by_bytes[r.sha256] = r
+    included = keep
     position = {id(r): i for i, r in enumerate(reports)}
     included.sort(key=lambda r: position[id(r)])
     return fmt, year, included, left

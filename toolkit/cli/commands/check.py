@@ -153,12 +153,13 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
 
         for line in duplicate_lines(batch.duplicates):
             console.print(Text(shown(line)), soft_wrap=True)
-    if batch.outdir is not None:
-        console.print(Text(shown(f"结果：{batch.outdir / 'findings.json'}")))
+    if batch.outdir is not None:  # paths unfolded: a terminal wraps them, a copy takes them whole
+        console.print(Text(shown(f"结果：{batch.outdir / 'findings.json'}")), soft_wrap=True)
         if batch.summary:
-            console.print(Text(shown(f"汇总：{batch.summary}")))
+            console.print(Text(shown(f"汇总：{batch.summary}")), soft_wrap=True)
         if batch.annotated:
-            console.print(Text(shown(f"批注文件：{batch.outdir / 'annotated'}（{len(batch.annotated)} 个）")))
+            console.print(Text(shown(f"批注文件：{batch.outdir / 'annotated'}（{len(batch.annotated)} 个）")),
+                          soft_wrap=True)
 
 
 def rules_command() -> None:
