@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-from figures import consistent, fill, rewrite_zip, saved_at
+from figures import consistent, fill, saved_at
 
 from toolkit.formats import spec
 from toolkit.formats.catalogue import rules
@@ -67,7 +65,7 @@ def test_a_long_file_name_keeps_its_verdict_on_one_line_at_80_columns(template_2
     long = fill(shutil.copy(template_2021, tmp_path / ("示例县人民政府办公室_" * 3 + "年度报表.xlsx")), values)
     env = {**os.environ, "COLUMNS": "80"}
     done = subprocess.run([sys.executable, "-c", "from toolkit.cli import main; main()", "check", short, long,
-                           "-o", tmp_path / "out"], capture_output=True, text=True, env=env, timeout=300)
+                           "-o", tmp_path / "out"], capture_output=True, text=True, env=env, timeout=300, check=True)
     lines = done.stdout.splitlines()
     verdict = "示例县人民政府办公室  通过  错误 0，提醒 0"
     assert f"甲局.xlsx  {verdict}" in lines  # fits: one line

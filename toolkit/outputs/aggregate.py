@@ -36,7 +36,6 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from toolkit.checking import batch
 from toolkit.checking.batch import SUFFIXES
 from toolkit.common import atomic
-from toolkit.common.agency import normalize_agency
 from toolkit.common.display import shown, shown_name
 from toolkit.common.layout import FINDINGS_JSON
 from toolkit.formats import kinds, spec
