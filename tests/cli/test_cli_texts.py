@@ -164,3 +164,43 @@ def test_arguments_shown_by_their_chinese_metavar_only(command):
     for p in arguments:
         assert p.metavar and p.metavar in panel
         assert not re.search(rf"(?<![\w.-]){re.escape(p.name)}(?![\w.-])", panel), (p.name, panel)
+
+
+# -- messages on an 80-column screen --------------------------------------------------------
+
+def test_fold_breaks_between_characters_never_inside_ascii_or_before_a_closing_mark():
+    from rich.cells import cell_len
+
+    from toolkit.cli.fold import fold
+
+    text = ("本列勾稽关系不成立：一 45 + 二 4 = 49，三（七）总计 49 + 四 1 = 50，两者应相等，"
+            "请核对这几项；此格填了“251000元”，请只填数字 25.1（251000元 = 25.1万元）。")
+    for width in (12, 20, 33, 76):
+        lines = fold(text, width)
+        assert all(cell_len(line) <= width for line in lines), lines
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost
+        assert not any(line[0] in "，。）；”" for line in lines[1:]), lines
+        tokens = set(re.findall(r"[\x21-\x7e]+", text))
+        assert all(t in tokens or not t.isascii() for line in lines for t in re.findall(r"[\x21-\x7e]+", line))
+
+
+def test_check_prints_every_message_whole_at_80_columns(template_2021, tmp_path):
+    """A message longer than a line is folded under its heading, never cut with "…"."""
+    from figures import fill
+
+    from toolkit.formats.samples import consistent
+
+    fmt = spec.get("gov-2021")
+    path = fill(template_2021, consistent(fmt, __import__("random").Random(8)), tmp_path / "甲局.xlsx")
+    wb = openpyxl.load_workbook(path)
+    del wb[fmt.part("p4").sheet]  # a whole table gone: a long S1 message
+    wb.save(path)
+    done = disclosure("check", path, "-o", tmp_path / "out")
+    assert done.returncode == 1, done.stdout + done.stderr
+    from rich.cells import cell_len
+
+    findings = done.stdout[:done.stdout.index("共 1 个文件")].splitlines()
+    assert "…" not in done.stdout and all(cell_len(line) <= 80 for line in findings)
+    flat = re.sub(r"\s+", "", done.stdout)
+    title = re.sub(r"\s+", "", fmt.part("p4").title)
+    assert f"找不到“{title}”的数字格：整张表格都找不到（工作表被删除或表格标签被改写）" in flat

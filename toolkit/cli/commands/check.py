@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.padding import Padding
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -15,9 +14,9 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 from rich.text import Text
 
+from toolkit.cli.fold import fold
 from toolkit.cli.ledger_option import LedgerOption, open_ledger
 from toolkit.cli.options import at_least_one, megabytes
 from toolkit.cli.options import seconds as limit_seconds
@@ -124,16 +123,16 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
         else:  # a long file name on a line of its own: the verdict is never cut in two
             console.print(name)
             console.print(Text.assemble("  ", verdict))
-        if report.findings:
-            table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
-            for title in ("工作表", "单元格", "规则", "说明"):
-                table.add_column(title)
-            for f in report.findings:
-                # A published report's finding points into the document (page, table, line).
-                where = f.where_zh if f.location else (f.cell or "")
-                table.add_row(*(Text(shown(x)) for x in (f.sheet or "", where,
-                                                         f"{f.rule} {SEVERITY_ZH[f.severity]}", f.message)))
-            console.print(table)
+        # One heading line per finding, its message folded under it (as `disclosure rules`):
+        # a table column would cut a long 中文 message with "…"; fold breaks it as 中文 is set.
+        for f in report.findings:
+            # A published report's finding points into the document (page, table, line).
+            where = f.where_zh if f.location else (f.cell or "")
+            head = " ".join(x for x in (f.sheet or "", where) if x)
+            console.print(Text.assemble("  ", f"{shown(head)}  " if head else "",
+                                        (f"{f.rule} {SEVERITY_ZH[f.severity]}", colour_of(f))))
+            for line in fold(shown(f.message), console.width - 4):
+                console.print(Text("    " + line), soft_wrap=True)
     console.print(f"共 {len(batch.reports)} 个文件：通过 {counts['pass']}，需修改 {counts['fail']}，"
                   f"无法读取 {counts['unreadable']}。")
     if batch.others:
@@ -162,13 +161,18 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
                           soft_wrap=True)
 
 
+def colour_of(finding) -> str:
+    return "red" if finding.severity == "error" else "yellow"
+
+
 def rules_command() -> None:
     """The catalogue in full, one rule per paragraph: 中文 has no spaces to wrap at, so a
-    table column cuts long descriptions with "…"; folded text under a heading line does
-    not, at any width and when piped."""
+    table column cuts long descriptions with "…"; text folded (cli.fold) under a heading
+    line is whole, at any width and when piped."""
     console = Console()
     console.print("[bold]校验规则[/bold]（编号、严重程度、名称，下一行是说明）")
     for r in rules().values():
         console.print()
         console.print(Text(f"{r.id}  {SEVERITY_ZH[r.severity]}  {r.title}", style="bold"))
-        console.print(Padding(Text(r.explained, overflow="fold"), (0, 0, 0, 4)))
+        for line in fold(r.explained, console.width - 4):
+            console.print(Text("    " + line), soft_wrap=True)
