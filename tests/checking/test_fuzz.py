@@ -370,8 +370,9 @@ def test_fuzzed_options(seeds, tmp_path_factory, option, value):
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
     if result.exit_code == 2:
         assert "无效" in result.output or "不是" in result.output, result.output
-    elif result.exit_code == 1:  # a limit set below the file's size: F6, with both sizes readable
-        assert "F6" in result.output and "超过上限" in result.output and " 0.0 MB" not in result.output, result.output
+    elif result.exit_code == 1:  # a limit below the file's size or reading time: F6, figures readable
+        assert "F6" in result.output and " 0.0 MB" not in result.output, result.output
+        assert "超过上限" in result.output or (option == "--seconds" and "处理时间超过" in result.output), result.output
     else:
         assert "通过 1" in result.output
 

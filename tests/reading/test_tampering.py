@@ -225,6 +225,25 @@ def test_row_inserted_inside_part_3_names_left_behind(blank_return, tmp_path, go
     assert r.figures == numbers(figures_a)
 
 
+def test_row_inserted_inside_part_3_names_moved_holds_a_figure(blank_return, tmp_path, good_returns, figures_a):
+    """Excel inserts a row between 一 and 二 and moves the names: every figure is read
+    from its cell, and what was typed into the new row (counted nowhere) is said."""
+    filled = fill(blank_return, figures_a)
+    first, then = P3.tables[0].rows[0], P3.tables[0].rows[1]
+    at = FMT.figures[f"p3.{then.key}.natural"].area.min_row
+    col = FMT.figures[f"p3.{first.key}.natural"].area.min_col
+    def insert_and_type(wb):
+        _reshape(wb, P3.sheet, "row", at, 1, names=True)
+        wb[P3.sheet].cell(at, col + 1).value = 5  # a figure the agency meant to add
+    f = tampered(filled, tmp_path / "表内插行.xlsx", insert_and_type)
+    r = run_batch(tmp_path, good_returns, f)["表内插行.xlsx"]
+    assert (r.status, r.read_by) == ("pass", "names")
+    assert found(r) == [("S2", "warning", P3.sheet, f"{get_column_letter(col)}{at}")]
+    assert r.findings[0].message == (f"{S2_PREFIX}第三部分“{first.text}”与“{then.text}”两行之间插入了 1 行，"
+                                     "其中填写的“5”不计入任何数字；请删除插入的行，按模板原样填写")
+    assert r.figures == numbers(figures_a)
+
+
 @pytest.mark.parametrize("names", [True, False], ids=["names moved", "names left behind"])
 def test_column_inserted_in_part_4(blank_return, tmp_path, good_returns, planted, names):
     """A column inserted between 行政复议 and 行政诉讼: the 行政诉讼 figures move right."""
@@ -235,8 +254,10 @@ def test_column_inserted_in_part_4(blank_return, tmp_path, good_returns, planted
     r = run_batch(tmp_path, good_returns, f)["插入列.xlsx"]
     r5 = ("R5", "error", P4.sheet, shifted("p4.cases.direct_total", cols=1))
     r3 = ("R3", "error", P3.sheet, FMT.figures[R3_KEY].cell)
-    if names:
-        assert r.read_by == "names" and found(r) == [r3, r5]
+    if names:  # every figure read from its cell; the inserted column said (S2), it holds nothing
+        s2 = ("S2", "warning", P4.sheet, f"{get_column_letter(at)}{FMT.figures['p4.cases.direct_upheld'].area.min_row}")
+        assert r.read_by == "names" and found(r) == [s2, r3, r5]
+        assert r.findings[0].message.endswith("两列之间插入了 1 列；请删除插入的列，按模板原样填写")
     else:
         # The names right of the insertion point name the cell left of the right one.
         last = P4.tables[0].columns[-1]
@@ -436,6 +457,30 @@ def test_2021_template_for_year_2019(blank_return, tmp_path, good_returns, figur
     assert found(r) == [("F9", "error", None, None)]
     assert r.findings[0].message == (
         f"年度为 2019 年的报告应使用{FMT19.document}格式，此文件是{FMT.document}格式")
+
+
+@pytest.mark.parametrize("info, said", [
+    ({"year": 2024}, "年度填为“2024”，与模板下发时的“2025”不一致，请核实"),
+    ({"agency": "示例县人民政府"}, "单位名称填为“示例县人民政府”，与模板下发时的“示例县人民政府办公室”不一致，请核实"),
+    ({"agency": None}, "单位名称一格是空的，已按模板下发时的“示例县人民政府办公室”认定，请补填"),
+    ({"agency": "　 ", "year": None}, None),
+], ids=["year changed", "name changed", "name cleared", "both cleared"])
+def test_agency_block_changed_or_cleared_in_a_template_made_for_one_agency(blank_return, tmp_path, good_returns,
+                                                                           figures_a, info, said):
+    """The template was made for one agency and year (stamped): a field typed over or
+    cleared is a warning (S3) that says both values; the typed year is the one used."""
+    f = fill(blank_return, figures_a, tmp_path / "单位块.xlsx", info=info)
+    r = run_batch(tmp_path, good_returns, f)["单位块.xlsx"]
+    messages = [x.message for x in r.findings]
+    if said is None:
+        label = {x.key: x.text for x in FMT.info.fields}
+        said_both = [f"{label[k]}一格是空的，已按模板下发时的“{v}”认定，请补填"
+                     for k, v in (("agency", "示例县人民政府办公室"), ("year", 2025))]
+        assert messages == said_both
+    else:
+        assert messages == [said]
+    assert r.status == "pass" and {x.rule for x in r.findings} == {"S3"}
+    assert r.year == (info.get("year") or 2025)
 
 
 # ------------------------------------------------------------------ macros

@@ -9,7 +9,7 @@ import re
 
 from rich.cells import cell_len
 
-_TOKEN = re.compile(r"[\x21-\x7e]+|.", re.S)  # a run of visible ASCII, or one character
+_TOKEN = re.compile(r"[\x21-\x7e]+|.", re.DOTALL)  # a run of visible ASCII, or one character
 _CLOSING = set("，。、；：？！）》」』】”’%,.;:?!)]}")
 _OPENING = set("（《「『【“‘([{")
 

@@ -42,15 +42,18 @@ def agency_and_year(fields: Mapping[str, object], meta: Mapping[str, object], fm
     agency = text(fields.get("agency"))
     year = parse_year(fields.get("year"))
     stamped_agency, stamped_year = text(meta.get("agency")), parse_year(meta.get("year"))
-    findings = []
     label = fmt.info.field
-    if not (agency or stamped_agency):
-        findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=f"未填写{label('agency').text}"))
-    if (year or stamped_year) is None:
-        findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=f"未填写{label('year').text}"))
-    if agency and stamped_agency and agency != stamped_agency:
-        findings.append(Finding.of("S3", sheet=fmt.info.sheet, detail=(
-            f"{label('agency').text}填为“{agency}”，与模板下发给的“{stamped_agency}”不一致，请核实")))
+    said = []
+    for key, typed_value, stamped in (("agency", agency, stamped_agency), ("year", year, stamped_year)):
+        name = label(key).text
+        if typed_value is None and stamped is None:
+            said.append(f"未填写{name}")
+        elif typed_value is None:  # cleared: the stamp still says who and when
+            said.append(f"{name}一格是空的，已按模板下发时的“{stamped}”认定，请补填")
+        elif stamped is not None and typed_value != stamped and (key != "year" or fmt.covers(typed_value)):
+            # (a year of another format is F9's to say)
+            said.append(f"{name}填为“{typed_value}”，与模板下发时的“{stamped}”不一致，请核实")
+    findings = [Finding.of("S3", sheet=fmt.info.sheet, detail=d) for d in said]
     return agency or stamped_agency, year or stamped_year, findings
 
 

@@ -29,6 +29,7 @@ from toolkit.formats import spec, stamp
 from toolkit.formats.findings import Finding
 from toolkit.reading import agency_block, identity, locate
 from toolkit.reading.localfile import not_a_file, sha256_of
+from toolkit.reading.inserted import inserted
 from toolkit.reading.values import Value, classify
 from toolkit.workbook.book import Book, Unreadable, open_book
 from toolkit.workbook.limits import Limits
@@ -168,6 +169,8 @@ def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
         result.places = template_places(fmt.id)  # shared: never changed in place from here
     if result.read_by != "names":
         near = None  # places found by labels were not among the cells read beside the names
+    elif result.places is not template_places(fmt.id):  # names moved: rows inserted in a table?
+        result.findings.extend(inserted(book, fmt, result.places))
     _hidden_sheets(book, result)
     _merged_figures(book, fmt, result)
     _read_values(book, fmt, result, near)
