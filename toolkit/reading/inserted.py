@@ -8,6 +8,7 @@ Rows inserted above or below a table, or between tables, change no table: not sa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 from toolkit.common.a1 import parse_ref, ref_of
 from toolkit.formats import spec
@@ -34,7 +35,7 @@ def _gaps(fmt: spec.Format, lines: list[list[str]], places, *, by_row: bool) -> 
     """(label before, label after, sheet, first new line, count, cells across) for each
     pair of neighbouring rows (columns) further apart than in the template."""
     index = 0 if by_row else 1
-    for before, after in zip(lines, lines[1:]):
+    for before, after in pairwise(lines):
         pair = next(((a, b) for a, b in zip(before, after) if a in places and b in places
                      and places[a][0] == places[b][0]), None)
         if pair is None:
