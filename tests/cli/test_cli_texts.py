@@ -204,3 +204,9 @@ def test_check_prints_every_message_whole_at_80_columns(template_2021, tmp_path)
     flat = re.sub(r"\s+", "", done.stdout)
     title = re.sub(r"\s+", "", fmt.part("p4").title)
     assert f"找不到“{title}”的数字格：整张表格都找不到（工作表被删除或表格标签被改写）" in flat
+
+
+def test_brackets_in_help_are_text_not_markup():
+    """`[imap]` names the TOML section; rich would take it for a style and drop it."""
+    done = disclosure("collect", "--help", columns=200)
+    assert done.returncode == 0 and "TOML 的 [imap] 部分" in done.stdout, done.stdout

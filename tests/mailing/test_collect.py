@@ -133,6 +133,15 @@ def test_collect_without_a_server_or_password_says_so(tmp_path):
     assert code == 1 and "无法连接 IMAP 服务器 127.0.0.1:1：" in out and "Traceback" not in out
     code, out = run_cli("collect", "-o", tmp_path / "r", env={"DISCLOSURE_IMAP_HOST": "", "DISCLOSURE_IMAP_USER": ""})
     assert code == 2 and "未设置 IMAP 服务器地址" in out
+    code, out = run_cli("collect", "-o", tmp_path / "r", env={**env, "DISCLOSURE_IMAP_HOST": "imap.nonexistent.invalid"})
+    assert code == 1 and "找不到这个服务器（域名无法解析），请检查服务器地址" in out, out
+    # No terminal to ask on (a scheduled task): the variable is named, no English warning.
+    done = subprocess.run([sys.executable, "-c", "from toolkit.cli import main; main()", "collect", "-o", tmp_path / "r"],
+                          env={**os.environ, **env, "DISCLOSURE_IMAP_PASSWORD": ""}, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    said = done.stdout + done.stderr
+    assert done.returncode == 1 and "没有 IMAP 密码：请设置环境变量 DISCLOSURE_IMAP_PASSWORD" in said, said
+    assert "Warning" not in said and "getpass" not in said, said
 
 
 def test_collect_killed_midway_then_rerun_stores_each_attachment_once(imap, tmp_path, roster):

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
+import click
 import typer
 
 from toolkit.common.display import shown
@@ -10,3 +14,18 @@ from toolkit.common.display import shown
 
 def say(text: object = "", *, err: bool = False) -> None:
     typer.echo(shown(text), err=err)
+
+
+def password_prompt(label: str) -> Callable[[], str]:
+    """Asks for a password on the terminal (typed unseen); "" when there is no terminal
+    to ask on (a scheduled task: the caller then names the environment variable), never
+    Python's English warning that the input may be echoed."""
+    def ask() -> str:
+        if not sys.stdin.isatty():
+            return ""
+        try:
+            return typer.prompt(label, hide_input=True, default="", show_default=False)
+        except (click.exceptions.Abort, EOFError):
+            return ""
+
+    return ask

@@ -271,6 +271,8 @@ def _close(box) -> None:
 
 
 def _why(exc: BaseException) -> str:
+    if isinstance(exc, socket.gaierror):
+        return "找不到这个服务器（域名无法解析），请检查服务器地址"
     if isinstance(exc, socket.timeout):
         return "连接超时"
     if isinstance(exc, ConnectionRefusedError):

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from toolkit.cli.ledger_option import LedgerOption, open_ledger
-from toolkit.cli.say import say
-from toolkit.mailing.imapsettings import PASSWORD_ENV, ImapSettings, load_imap_settings
+from toolkit.cli.say import password_prompt, say
+from toolkit.mailing.imapsettings import PASSWORD_ENV, load_imap_settings
 from toolkit.mailing.settings import DEFAULT_CONFIG, SettingsError
 from toolkit.mailing.transport import MailError
 from toolkit.reading.roster import RosterError, read_roster
@@ -30,7 +29,7 @@ def collect(
     imap_security: Annotated[Optional[str], typer.Option("--imap-security", help="ssl、starttls 或 plain（不加密，仅限本机）")] = None,
     imap_cafile: Annotated[Optional[Path], typer.Option("--imap-cafile", help="信任的 CA 证书（PEM），用于内网邮件服务器")] = None,
     folder: Annotated[Optional[str], typer.Option("--folder", help="邮件文件夹（默认 INBOX）")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help=f"配置文件（TOML 的 [imap] 部分，默认读取当前文件夹的 {DEFAULT_CONFIG}）")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help=f"配置文件（TOML 的 \\[imap] 部分，默认读取当前文件夹的 {DEFAULT_CONFIG}）")] = None,
     ledger: LedgerOption = None,
 ) -> None:
     from toolkit.mailing.collect import collect as run_collect
@@ -48,7 +47,8 @@ def collect(
         raise typer.Exit(2)
     book = open_ledger(ledger)
     try:
-        run = run_collect(settings, outdir, book, entries, password_prompt=_prompt(settings))
+        ask = password_prompt(f"IMAP 密码（{settings.user}）")
+        run = run_collect(settings, outdir, book, entries, password_prompt=ask)
     except (SettingsError, MailError) as exc:
         say(str(exc), err=True)
         raise typer.Exit(1) from None
@@ -57,13 +57,3 @@ def collect(
     for line in run.lines_zh():
         say(line)
     raise typer.Exit(run.exit_code)
-
-
-def _prompt(settings: ImapSettings):
-    def ask() -> str:
-        try:
-            return typer.prompt(f"IMAP 密码（{settings.user}）", hide_input=True, default="", show_default=False)
-        except (click.exceptions.Abort, EOFError):
-            return ""
-
-    return ask

@@ -9,12 +9,11 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from toolkit.cli.ledger_option import LedgerOption, open_ledger
 from toolkit.cli.params import YEAR
-from toolkit.cli.say import say
+from toolkit.cli.say import password_prompt, say
 from toolkit.common import lock
 from toolkit.mailing import (
     MailError,
@@ -24,7 +23,7 @@ from toolkit.mailing import (
     load_settings,
     send_feedback,
 )
-from toolkit.mailing.settings import DEFAULT_CONFIG, PASSWORD_ENV, SmtpSettings
+from toolkit.mailing.settings import DEFAULT_CONFIG, PASSWORD_ENV
 from toolkit.reading.roster import RosterError, read_roster
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
@@ -142,7 +141,7 @@ def _run(work, roster: Path | None, dry_run: bool, ledger: Path | None, options:
         book = open_ledger(ledger)
         if entries is not None:
             book.record_roster(entries)
-        run = work(entries, settings, _password_prompt(settings), book)
+        run = work(entries, settings, password_prompt(f"SMTP 密码（{settings.user}）"), book)
     except (RosterError, SettingsError, MailError) as exc:
         _fail(str(exc))
         return
@@ -150,17 +149,6 @@ def _run(work, roster: Path | None, dry_run: bool, ledger: Path | None, options:
         if book is not None:
             book.close()
     _report(run)
-
-
-def _password_prompt(settings: SmtpSettings):
-    def ask() -> str:
-        try:
-            return typer.prompt(f"SMTP 密码（{settings.user}）", hide_input=True, default="",
-                                show_default=False)
-        except (click.exceptions.Abort, EOFError):
-            return ""
-
-    return ask
 
 
 def _fail(message: str) -> None:
