@@ -210,3 +210,12 @@ def test_brackets_in_help_are_text_not_markup():
     """`[imap]` names the TOML section; rich would take it for a style and drop it."""
     done = disclosure("collect", "--help", columns=200)
     assert done.returncode == 0 and "TOML 的 [imap] 部分" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("command", [["status"], ["remind", "--dry-run", "-o", "催报"]])
+def test_a_command_that_reads_the_ledger_never_creates_one(tmp_path, command):
+    """A mistyped --ledger is said as such (exit 2), and no empty ledger is left behind."""
+    missing = tmp_path / "台帐.db"
+    done = disclosure(*command, "--ledger", missing, cwd=tmp_path)
+    assert done.returncode == 2 and f"找不到台账 {missing}" in done.stderr, done.stdout + done.stderr
+    assert not missing.exists()

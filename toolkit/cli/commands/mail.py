@@ -138,7 +138,7 @@ def _run(work, roster: Path | None, dry_run: bool, ledger: Path | None, options:
         settings = load_settings(**options)
         if not dry_run:
             settings.check_for_sending()
-        book = open_ledger(ledger)
+        book = open_ledger(ledger, existing=roster is None)  # remind: the ledger names the agencies
         if entries is not None:
             book.record_roster(entries)
         run = work(entries, settings, password_prompt(f"SMTP 密码（{settings.user}）"), book)

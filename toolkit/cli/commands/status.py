@@ -32,7 +32,7 @@ def status(
     from toolkit.reading.roster import RosterError, read_roster
 
     due = parse_date(deadline) if deadline else None
-    book = open_ledger(ledger)
+    book = open_ledger(ledger, existing=roster is None)  # a roster given starts one
     try:
         if roster is not None:
             try:
