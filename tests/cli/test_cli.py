@@ -94,3 +94,22 @@ def test_help_is_chinese():
     result = disclosure("--help")
     assert "用法" in result.stdout and "显示本帮助并退出" in result.stdout
     assert "Show this message" not in result.stdout
+
+
+def test_a_big_batch_names_the_agencies_to_act(tmp_path):
+    """Beyond 20 files the findings are not printed: the agencies that must fix their
+    return are still named on screen (a replaced file is not: its agency sent a newer)."""
+    from toolkit.template.writer import write_template
+
+    template = write_template(tmp_path / "通用模板.xlsx", spec.get(), year=2025)  # for any agency
+    good = consistent(spec.get(), random.Random(9))
+    wrong = dict(good, **{"p3.open.total": good["p3.open.total"] + 1})
+    folder = tmp_path / "报送"
+    folder.mkdir()
+    for i in range(21):
+        fill(template, wrong if i in (3, 7) else good, folder / f"{i:02d}.xlsx", info={"agency": f"单位{i:02d}"})
+    saved_at(fill(template, wrong, folder / "07旧.xlsx", info={"agency": "单位07"}), "2020-01-01T00:00:00Z")
+    saved_at(folder / "07.xlsx", "2026-01-01T00:00:00Z")
+    done = disclosure("check", folder, "-o", tmp_path / "out")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "需修改（2 个）：单位03、单位07\n" in done.stdout and "无法读取（" not in done.stdout

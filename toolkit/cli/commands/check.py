@@ -27,6 +27,7 @@ from toolkit.formats.findings import STATUS_ZH
 from toolkit.workbook.limits import Limits
 
 FEW = 20  # up to this many files, every finding is printed; beyond, a progress bar
+LISTED = 30  # beyond FEW files: agencies named per status on screen (the rest in 汇总.xlsx)
 
 
 def register(app: typer.Typer) -> None:
@@ -135,6 +136,14 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
                 console.print(Text("    " + line), soft_wrap=True)
     console.print(f"共 {len(batch.reports)} 个文件：通过 {counts['pass']}，需修改 {counts['fail']}，"
                   f"无法读取 {counts['unreadable']}。")
+    if not detailed:  # the files are not listed above: who needs to act, at least
+        unused = batch.unused()
+        for status in ("fail", "unreadable"):
+            who = [r.agency or shown_name(r.path) for r in batch.reports if r.status == status and r.path not in unused]
+            if who:
+                more = f" 等 {len(who)} 个" if len(who) > LISTED else ""
+                console.print(Text(shown(f"{STATUS_ZH[status]}（{len(who)} 个）：{'、'.join(who[:LISTED])}{more}")),
+                              soft_wrap=True)
     if batch.others:
         console.print(f"另有 {len(batch.others)} 个文件未校验：")
         for other in batch.others:
