@@ -131,11 +131,18 @@ def test_demo_refuses_a_folder_of_someone_elses(tmp_path):
         assert result.returncode == 2, (case, result.stdout, result.stderr)
         assert "不是本工具" in result.stderr
         assert theirs(snapshot(work)) == before
-    # In a folder of its own, the demo runs, and runs again over its own files.
+    # In a folder of its own, the demo runs, and runs again over its own files, its
+    # ledger included after a command has recorded more in it (remind, as the README says).
     own = tmp_path / "own"
     for _ in range(2):
         result = disclosure("demo", own)
         assert result.returncode == 0, result.stdout + result.stderr
+        used = disclosure("remind", "--ledger", own / "disclosure.db", "--dry-run", "-o", tmp_path / "催报")
+        assert used.returncode == 0, used.stdout + used.stderr
+    # Someone else's file put in its place is not the demo's to delete.
+    (own / "disclosure.db").write_bytes(b"not a ledger")
+    result = disclosure("demo", own)
+    assert result.returncode == 2 and "disclosure.db 已存在，且不是本工具生成的文件" in result.stderr
 
 
 def test_a_second_run_into_a_busy_outdir_refuses(tmp_path, monkeypatch):

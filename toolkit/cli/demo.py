@@ -135,7 +135,8 @@ def _demo(folder: Path, *, year: int | None, workers: int | None) -> DemoRun:
         fixed = _round_two(cases, templates, returns, fmt, random.Random(year + 1))
         batch_2 = check.run([returns], folder / RESULTS_2, roster=roster_path, workers=workers, ledger=ledger)
         reminders, state = remind(ledger, settings, folder / REMINDERS, before=3, dry_run=True, today=today)
-    ownership.record(folder / LEDGER)  # closed: a later demo may replace it
+    # Closed: a later demo may replace it, whatever remind, check or status recorded in it since.
+    ownership.record(folder / LEDGER, kind=ownership.DATABASE)
 
     lines = [
         f"演示完成（{year} 年度，{fmt.document}格式），文件夹：{folder}",

@@ -67,8 +67,10 @@ def _ledger(folder: Path) -> Path:
 # Kinds of what we write.  OUTPUT (汇总.xlsx, a roll-up, a roster…) is never read as a
 # return; a TEMPLATE (sent out, may come back untouched) and a RETURN (the demo's) are.
 # A LOG is appended to, so it stays ours while it begins with what we last recorded (a
-# crash may cut a line).
-OUTPUT, TEMPLATE, RETURN, LOG = "output", "template", "return", "log"
+# crash may cut a line).  A DATABASE (the demo's ledger) changes with every command
+# that uses it: ours while it is still an SQLite database.
+OUTPUT, TEMPLATE, RETURN, LOG, DATABASE = "output", "template", "return", "log", "database"
+_SQLITE = b"SQLite format 3\x00"
 
 
 _CACHE: dict[Path, tuple[tuple[int, int], tuple[dict, str | None]]] = {}
@@ -111,7 +113,7 @@ def _parse(folder: Path) -> tuple[dict[str, tuple[str, str, int, frozenset]], st
         name, digest = item.get("name"), item.get("sha256")
         if isinstance(name, str) and isinstance(digest, str):
             size, kind = item.get("size"), str(item.get("kind") or OUTPUT)
-            if name in files and kind != LOG:  # a log is ours by its last recorded prefix
+            if name in files and kind not in (LOG, DATABASE):  # ours by prefix, by format
                 earlier.setdefault(name, set()).add(files[name][0])
             files[name] = (digest, kind, size if isinstance(size, int) else -1)
     return {name: (*entry, frozenset(earlier.get(name, ()))) for name, entry in files.items()}, created
@@ -167,6 +169,9 @@ def kind_of(path: str | os.PathLike) -> str | None:
             return kind
         if kind == LOG and 0 <= size < path.stat().st_size and digest == sha256(path, size):
             return kind
+        if kind == DATABASE:
+            with open(path, "rb") as fh:
+                return kind if fh.read(len(_SQLITE)) == _SQLITE else None
     except OSError:
         pass
     return None
