@@ -278,3 +278,11 @@ def test_summary_written_beside_the_copies_says_which_copy_failed(tmp_path):
     for i in (0, 1, 2, 3, 5, 6, 7, 8):
         link = unquote(cells[f"单位{i}.xlsx"].hyperlink.target).replace("\\", "/")
         assert link == f"annotated/单位{i}_校验意见.xlsx" and (out / link).is_file()
+
+
+def test_a_problem_on_a_sheet_but_no_cell_is_said_without_a_stray_space():
+    from toolkit.outputs.summary import _problems
+
+    report = FileReport(path="甲局.xlsx", findings=[Finding.of("S3", sheet="填报说明", detail="未填写年度"),
+                                                      Finding.of("S3", sheet="填报说明", cell="B3", detail="未填写单位名称")])
+    assert _problems(report) == "填报说明：未填写年度；\n填报说明 B3：未填写单位名称"

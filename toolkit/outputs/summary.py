@@ -88,7 +88,7 @@ def _display_names(reports: list[FileReport]) -> dict[str, str]:
 def _problems(report: FileReport) -> str:
     shown = []
     for f in report.findings[:FIRST_PROBLEMS]:
-        where = "".join(x for x in (f.sheet and f"{f.sheet} ", f.cell) if x)
+        where = " ".join(x for x in (f.sheet, f.cell) if x)
         shown.append(f"{where}：{f.message}" if where else f.message)
     more = len(report.findings) - len(shown)
     return "；\n".join(shown) + (f"；\n……等共 {len(report.findings)} 项" if more > 0 else "")

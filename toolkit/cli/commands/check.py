@@ -46,7 +46,8 @@ def check(
     max_mb: float | None = typer.Option(None, "--max-mb", help=f"单个文件大小上限（MB，默认 {Limits.max_file_mb:g}）", callback=megabytes),
     seconds: float | None = typer.Option(None, "--seconds", help=f"单个文件处理时间上限（秒，默认 {Limits.max_seconds:g}）",
                                     callback=limit_seconds),
-    annotate: bool = typer.Option(True, "--annotate/--no-annotate", help="是否生成批注文件"),
+    annotate: bool = typer.Option(True, "--annotate/--no-annotate", show_default=False,
+                                  help="是否生成批注文件（默认生成；--no-annotate 不生成）"),
     ledger: LedgerOption = None,
     against: list[Path] | None = typer.Option(None, "--against", help="审定的报表（文件或文件夹）：与已公开的年报逐项比对"),
 ) -> None:

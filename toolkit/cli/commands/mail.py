@@ -95,7 +95,8 @@ def distribute(
 def remind(
     before: Annotated[int, typer.Option("--before", help="截止前几天内催报（如 3：离截止不超过 3 天才发）")] = 3,
     deadline: Annotated[Optional[str], typer.Option("--deadline", help="截止日期（默认为下发模板时记入台账的日期）")] = None,
-    out: Annotated[Path, typer.Option("-o", "--out", help="发送记录和草稿（outbox）放在哪个文件夹")] = Path("."),
+    out: Annotated[Path, typer.Option("-o", "--out", show_default=False,
+                                      help="发送记录和草稿（outbox）放在哪个文件夹；默认为当前文件夹")] = Path("."),
     dry_run: DryRun = False,
     smtp_host: Host = None, smtp_port: Port = None, smtp_user: User = None, sender: Sender = None,
     smtp_security: Security = None, sender_name: SenderName = None, smtp_cafile: CaFile = None,
