@@ -27,6 +27,9 @@ def test_demo_whole_flow(tmp_path, year):
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "演示完成" in result.stdout and "汇总表" in result.stdout
+    # Round one, agency by agency: each named as the roster names it (an unreadable file too).
+    first = result.stdout.split("第一轮各单位情况：\n", 1)[1].split("第二轮", 1)[0].splitlines()
+    assert sorted(line.split("：", 1)[0].strip() for line in first) == sorted(c.name for c in all_samples(fmt))
     assert f"{fmt.document}格式" in result.stdout
     samples_list = lambda: all_samples(fmt)  # noqa: E731
 

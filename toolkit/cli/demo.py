@@ -154,7 +154,8 @@ def _demo(folder: Path, *, year: int | None, workers: int | None) -> DemoRun:
         case = by_name.get(report.agency or "") or next(
             (c for c in cases if c.name in Path(report.path).name), None)
         story = case.story if case else ""
-        lines.append(f"  {report.agency or Path(report.path).name}：{_status(report)}（{story}）")
+        who = report.agency or (case.name if case else Path(report.path).name)  # unreadable: by its file name
+        lines.append(f"  {who}：{_status(report)}（{story}）")
     lines += [
         f"第二轮：{len(fixed)} 个单位按校验意见改好后重新报送（{'、'.join(fixed)}），"
         f"{'、'.join(c.name for c in cases if c.verdict != '通过' and not c.fixes)}还没有改；",
