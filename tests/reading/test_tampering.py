@@ -244,6 +244,23 @@ def test_row_inserted_inside_part_3_names_moved_holds_a_figure(blank_return, tmp
     assert r.figures == numbers(figures_a)
 
 
+def test_a_label_typed_over_leaves_the_names_trusted(blank_return, tmp_path, good_returns, figures_a):
+    """A number typed over the label “规章” (its row's first figure has no label beside it
+    now): every other label leads to the named cells, so the names are right; said once
+    (S2), the figures read by name, nothing reported missing."""
+    filled = fill(blank_return, figures_a)
+    first = P2.tables[0].rows[0]
+    label = FMT.figures[f"p2.{first.key}.{P2.tables[0].columns[0].key}"].row_label.area
+    f = tampered(filled, tmp_path / "标签被改写.xlsx",
+                 lambda wb: setattr(wb[P2.sheet].cell(label.min_row, label.min_col), "value", 3))
+    r = run_batch(tmp_path, good_returns, f)["标签被改写.xlsx"]
+    assert (r.status, r.read_by) == ("pass", "names")
+    assert [(x.rule, x.severity) for x in r.findings] == [("S2", "warning")]
+    assert r.findings[0].message.endswith(f"没有表格标签“{first.text}”，其余标签都与定义名称一致，"
+                                          "可能是这个标签被改写或删除，已按定义名称读取，请恢复模板原有的标签")
+    assert r.figures == numbers(figures_a)
+
+
 @pytest.mark.parametrize("names", [True, False], ids=["names moved", "names left behind"])
 def test_column_inserted_in_part_4(blank_return, tmp_path, good_returns, planted, names):
     """A column inserted between 行政复议 and 行政诉讼: the 行政诉讼 figures move right."""

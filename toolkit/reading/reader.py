@@ -18,18 +18,17 @@ import pyexpat
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from functools import cache, lru_cache
 from pathlib import Path
 
-from toolkit.common.a1 import parse_ref, ref_of
 from toolkit.common.layout import FEEDBACK_SHEET  # an annotated copy's first sheet
 from toolkit.common.oserrors import why
 from toolkit.formats import spec, stamp
 from toolkit.formats.findings import Finding
 from toolkit.reading import agency_block, identity, locate
-from toolkit.reading.localfile import not_a_file, sha256_of
+from toolkit.reading.beside import names_off_labels
 from toolkit.reading.inserted import inserted
+from toolkit.reading.localfile import not_a_file, sha256_of
 from toolkit.reading.values import Value, classify
 from toolkit.workbook.book import Book, Unreadable, open_book
 from toolkit.workbook.limits import Limits
@@ -142,22 +141,13 @@ def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
 
     # Figures: by defined names, then by labels for whatever names did not lead to, and
     # for the parts whose named cells no longer sit beside their labels.
-    doubtful, near = _names_off_labels(book, fmt, by_names)
+    doubtful, near = names_off_labels(book, fmt, by_names)
     trusted = {k: p for k, p in by_names.items() if fmt.figures[k].part not in doubtful}
     result.places = dict(trusted)
     if len(result.places) < len(fmt.figures):
         grids = grids if grids is not None else _grids(book)
         located = locate.locate(grids, fmt)
-        for part_key, (sheet, ref, detail) in doubtful.items():
-            keys = [f.key for f in fmt.part_figures(part_key)]
-            if sum(k in located.cells for k in keys) * 2 < len(keys):
-                # The labels do not lead there either: the names are the better guess.
-                result.places.update((k, by_names[k]) for k in keys if k in by_names)
-                trusted.update((k, by_names[k]) for k in keys if k in by_names)
-                how = "按表格标签也找不到此表，已按定义名称读取，请核对"
-            else:
-                how = "可能插入或删除了行列而定义名称未随之更新，已按表格标签读取"
-            result.findings.append(Finding.of("S2", sheet=sheet, cell=ref, detail=f"{detail}，{how}"))
+        _settle(fmt, doubtful, located.cells, by_names, result, trusted)
         for key, place in located.cells.items():
             result.places.setdefault(key, place)
         _missing_findings(fmt, result, located)
@@ -183,96 +173,28 @@ def _read(book: Book, result: ReadResult, expect: spec.Format | None) -> None:
             f"年度为 {result.year} 年的报告应使用{_format_name(right)}，此文件是{_format_name(fmt)}")))
 
 
+def _settle(fmt: spec.Format, doubtful: dict, located: dict, by_names: dict, result: ReadResult,
+            trusted: dict) -> None:
+    """Each part whose named cells are off their labels is read by its labels, unless the
+    labels do not lead there either, or lead exactly to the named cells (a label typed
+    over or deleted: the names are right), and said (S2)."""
+    for part_key, (sheet, ref, detail) in doubtful.items():
+        keys = [f.key for f in fmt.part_figures(part_key)]
+        found = [k for k in keys if k in located]
+        if len(found) * 2 < len(keys):
+            how = "按表格标签也找不到此表，已按定义名称读取，请核对"
+        elif all(k in by_names for k in keys) and all(located[k] == by_names[k] for k in found):
+            how = "其余标签都与定义名称一致，可能是这个标签被改写或删除，已按定义名称读取，请恢复模板原有的标签"
+        else:
+            how = "可能插入或删除了行列而定义名称未随之更新，已按表格标签读取"
+            keys = []
+        result.places.update((k, by_names[k]) for k in keys if k in by_names)
+        trusted.update((k, by_names[k]) for k in keys if k in by_names)
+        result.findings.append(Finding.of("S2", sheet=sheet, cell=ref, detail=f"{detail}，{how}"))
+
+
 def _format_name(fmt: spec.Format) -> str:
     return f"{fmt.document}格式"
-
-
-LABEL_REACH = 40  # cells searched left of (rows) and above (columns) a named cell
-
-
-@cache
-def _tables(format_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(part key, figure keys in row-major order) of every table of a format."""
-    fmt = spec.get(format_id)
-    return tuple((part.key, tuple(f"{part.key}.{r.key}.{c.key}" for r in table.rows for c in table.columns))
-                 for part in fmt.parts for table in part.tables)
-
-
-@cache
-def _probe(format_id: str, key: str, sheet: str, ref: str) -> tuple[tuple[str, str, tuple[str, ...], str], ...]:
-    """Where the labels of the figure ``key`` named at sheet!ref should be: (sheet, label,
-    cells to search, 中文 where).  Cached: a batch's returns share their names."""
-    f = spec.get(format_id).figures[key]
-    try:
-        row, col = parse_ref(ref)
-    except ValueError:
-        return ()
-    out = []
-    if f.row_label.text:
-        out.append((sheet, f.row_label.text,
-                    tuple(ref_of(row, c) for c in range(max(1, col - LABEL_REACH), col)), "所在行"))
-    out.append((sheet, f.column_label.text,
-                tuple(ref_of(r, col) for r in range(max(1, row - LABEL_REACH), row)), "上方"))
-    return tuple(out)
-
-
-def _names_off_labels(book: Book, fmt: spec.Format, places: dict[str, tuple[str, str]]
-                      ) -> tuple[dict[str, tuple[str, str, str]], dict[str, dict] | None]:
-    """Parts whose named cells do not sit beside their labels: part key -> (sheet, cell,
-    中文 detail) of the first misfit; with the cells read (sheet -> A1 -> cell), the named
-    ones among them, for _read_values.
-
-    Names follow rows and columns that Excel or WPS insert or delete, but not every tool
-    updates them (openpyxl does not; a sheet rebuilt by copy and paste neither), and then
-    they point at the wrong cells, silently.  Cheap test, run on every file: in each
-    table, the first and the last named figure must have their row label somewhere left
-    of them in their row and their column label somewhere above them in their column.
-    The cells read here are those the figures are read from anyway (one scan per sheet)."""
-    probes = []  # (part key, named ref, sheet, label, refs, where)
-    for part_key, keys in _tables(fmt.id):
-        first = next((k for k in keys if k in places), None)
-        if first is None:
-            continue
-        last = next(k for k in reversed(keys) if k in places)
-        for key in (first, last) if last != first else (first,):
-            sheet, ref = places[key]
-            probes.extend((part_key, ref, *p) for p in _probe(fmt.id, key, sheet, ref))
-    if not probes:
-        return {}, None
-    wanted: dict[str, list[str]] = {}
-    for sheet, ref in places.values():
-        wanted.setdefault(sheet, []).append(ref)  # read with the labels: one scan, memoised
-    for _part, _ref, sheet, _label, refs, _where in probes:
-        wanted.setdefault(sheet, []).extend(refs)
-    sheets = {s.name for s in book.sheets}
-    cells = {sheet: book.read_cells(sheet, refs) for sheet, refs in wanted.items() if sheet in sheets}
-    doubtful: dict[str, tuple[str, str, str]] = {}
-    for part_key, ref, sheet, label, refs, where in probes:
-        if part_key in doubtful:
-            continue
-        near = cells.get(sheet, {})
-        texts = [c.value for c in map(near.get, refs) if c is not None and isinstance(c.value, str)]
-        if label not in texts and not _has_label(texts, label):
-            doubtful[part_key] = (sheet, ref, (
-                f"第{fmt.part(part_key).number}部分的定义名称指向 {ref}，但它{where}没有表格标签“{label}”"))
-    return doubtful, cells
-
-
-def _has_label(texts: list[str], label: str) -> bool:
-    """The label among these texts, as locate.py compares labels (normalised, or similar)."""
-    want = locate.normalize_label(label)
-    norms = [locate.normalize_label(t) for t in texts]
-    if want in norms:
-        return True
-    if len(want) < locate.FUZZY_MIN_LEN:
-        return False
-    matcher = SequenceMatcher(autojunk=False)
-    matcher.set_seq2(want)
-    for norm in norms:
-        matcher.set_seq1(norm)
-        if matcher.real_quick_ratio() >= locate.FUZZY_MIN and matcher.ratio() >= locate.FUZZY_MIN:
-            return True
-    return False
 
 
 def _hidden_sheets(book: Book, result: ReadResult) -> None:
