@@ -17,12 +17,16 @@ def say(text: object = "", *, err: bool = False) -> None:
 
 
 def password_prompt(label: str) -> Callable[[], str]:
-    """Asks for a password on the terminal (typed unseen); "" when there is no terminal
-    to ask on (a scheduled task: the caller then names the environment variable), never
-    Python's English warning that the input may be echoed."""
+    """Asks for a password on the terminal (typed unseen).  Without a terminal, the first
+    line piped in is the password, "" when there is none (a scheduled task: the caller
+    then names the environment variable): never Python's English warning that the input
+    may be echoed."""
     def ask() -> str:
         if not sys.stdin.isatty():
-            return ""
+            try:
+                return sys.stdin.readline().rstrip("\r\n")
+            except (OSError, ValueError):  # stdin closed
+                return ""
         try:
             return typer.prompt(label, hide_input=True, default="", show_default=False)
         except (click.exceptions.Abort, EOFError):
