@@ -229,6 +229,7 @@ def test_findings_json_is_the_documented_interface(blank_return, tmp_path, base_
     assert set(entry) >= {"path", "sha256", "agency", "year", "format", "status", "errors", "warnings",
                           "read_by", "findings"}
     assert entry["status"] == "fail" and entry["errors"] == 1 and entry["read_by"] == "names"
+    assert entry["agency"] == entry["stamped_agency"] == "示例县人民政府办公室"  # the template's own
     (finding,) = entry["findings"]
     assert set(finding) == {"rule", "severity", "sheet", "cell", "part", "row", "column", "value",
                             "expected", "message", "location"}

@@ -398,6 +398,17 @@ def test_dry_run_writes_eml_files_that_parse_back(outdir, templates):
     assert attachments(t)[0].get_filename() == f"{JI}_{YEAR}年政府信息公开年度报表.xlsx"
 
 
+def test_a_name_typed_with_a_suffix_is_matched_by_the_template_it_came_on(outdir):
+    """甲局 typed “示例市甲局（盖章）” on the template made for it, in a file whose name says
+    nothing: its feedback goes to 甲局 (findings.json's stamped_agency), as `check` groups it."""
+    report = json.loads((outdir / "findings.json").read_text(encoding="utf-8"))
+    jia = report["files"][0]
+    jia.update(path="/returns/报表.xlsx", agency=f"{JIA}（盖章）", stamped_agency=JIA)
+    (outdir / "findings.json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    run = send_feedback(outdir, roster_entries(), SmtpSettings(), dry_run=True, today=TODAY)
+    assert (outdir / "outbox" / f"{JIA}_校验意见.eml").is_file() and len(run.drafted) == 3
+
+
 def test_dry_run_does_not_count_as_sent(server, outdir):
     send_feedback(outdir, roster_entries(), SmtpSettings(), dry_run=True, today=TODAY)
     run = send_feedback(outdir, roster_entries(), plain(server.port), today=TODAY)

@@ -158,6 +158,7 @@ class FileReport:
             "path": self.path,
             "sha256": self.sha256,
             "agency": self.agency,
+            "stamped_agency": self.meta.get("agency") or None,  # whom the template was made for
             "year": self.year,
             "format": self.format,
             "status": self.status,

@@ -88,7 +88,7 @@ def send_feedback(outdir: str | Path, roster_entries: list[RosterEntry], setting
             run.outcomes.append(Outcome(shown_name(str(f.get("path") or "")), FEEDBACK, LOCAL,
                                         detail=str(local.get("message") or "")))
             continue
-        entry = index.match(f.get("agency"), f.get("path"))
+        entry = index.match(f.get("agency"), f.get("path"), f.get("stamped_agency"))
         if entry is None:
             name = Path(str(f.get("path") or "")).name
             said = f"，单位名称“{f['agency']}”" if f.get("agency") else "，未填单位名称"

@@ -77,8 +77,9 @@ class RosterIndex:
         hits = [(len(n), e) for n, e in self._by_name.items() if n and n in stem]
         return max(hits, key=lambda h: h[0])[1] if hits else None
 
-    def match(self, agency: str | None, path: str | None) -> RosterEntry | None:
-        return self.find(agency) or self.in_file_name(path)
+    def match(self, agency: str | None, path: str | None, stamped: str | None = None) -> RosterEntry | None:
+        """By the name typed, else the name the template was made for, else the file name."""
+        return self.find(agency) or self.find(stamped) or self.in_file_name(path)
 
 
 def read_findings(outdir: Path) -> dict:
