@@ -219,3 +219,11 @@ def test_a_command_that_reads_the_ledger_never_creates_one(tmp_path, command):
     done = disclosure(*command, "--ledger", missing, cwd=tmp_path)
     assert done.returncode == 2 and f"找不到台账 {missing}" in done.stderr, done.stdout + done.stderr
     assert not missing.exists()
+
+
+def test_a_file_name_starting_with_a_dash_gets_a_hint(tmp_path):
+    """“-财政局.xlsx” reads as options to click: the message says how to name the file."""
+    done = disclosure("check", "-财政局.xlsx", "-o", tmp_path / "out", cwd=tmp_path)
+    assert done.returncode == 2 and "请在前面加上 ./" in done.stderr, done.stderr
+    typo = disclosure("check", tmp_path, "-o", tmp_path / "out", "--bogus")
+    assert typo.returncode == 2 and "没有选项" in typo.stderr and "./" not in typo.stderr

@@ -58,6 +58,7 @@ def install() -> None:
     _fold_help(rich_utils)
     _unnamed_arguments(rich_utils)
     _full_stop(importlib.import_module("click.exceptions").MissingParameter)
+    _file_name_hint(importlib.import_module("click.exceptions").NoSuchOption)
     english = {v: k for k, v in table().items()}
     for const in RICH_CONSTANTS:
         value = getattr(rich_utils, const, None)
@@ -118,3 +119,23 @@ def _full_stop(missing) -> None:
 
     format_message.zh = True
     missing.format_message = format_message
+
+
+FILE_NAME_HINT = "若这是以“-”开头的文件名，请在前面加上 ./（如 ./-报表.xlsx）"
+
+
+def _file_name_hint(no_such_option) -> None:
+    """“-财政局.xlsx” is taken for options: an option's name is never 中文 nor has a dot,
+    so such an unknown option is most likely a file name."""
+    fmt = no_such_option.format_message
+    if getattr(fmt, "zh", False):
+        return
+
+    def format_message(self) -> str:
+        said = fmt(self)
+        name = self.option_name or ""
+        looks_like_a_file = not name.isascii() or "." in name
+        return f"{said}{FILE_NAME_HINT}" if looks_like_a_file else said
+
+    format_message.zh = True
+    no_such_option.format_message = format_message
