@@ -148,10 +148,19 @@ class Info:
         return next(f for f in self.fields if f.key == key)
 
 
+def figure_key(part: str, row: str, column: str) -> str:
+    """A figure's key, "p3.received.total": the one spelling of it."""
+    return f"{part}.{row}.{column}"
+
+
 @dataclass(frozen=True)
 class Table:
     rows: tuple[Label, ...]
     columns: tuple[Label, ...]
+
+    def keys(self, part: str) -> list[list[str]]:
+        """The table's figure keys, a row of keys per row."""
+        return [[figure_key(part, r.key, c.key) for c in self.columns] for r in self.rows]
 
 
 @dataclass(frozen=True)

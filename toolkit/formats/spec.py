@@ -31,6 +31,7 @@ from toolkit.formats.model import (  # noqa: F401  (re-exported: spec.Format, sp
     Part,
     Table,
     Term,
+    figure_key,
 )
 
 # The shipped format data: workbook_templates/ (the data package toolkit.formats.data).
@@ -68,7 +69,7 @@ def _parse_term(token: str, part: str, fixed: str, each: str) -> Term:
         token = token[len("last.") :]
     # `each: row` means the equation's keys are columns of that row, and vice versa.
     row, col = (fixed, token) if each == "row" else (token, fixed)
-    return Term(f"{part}.{row}.{col}", sign, last)
+    return Term(figure_key(part, row, col), sign, last)
 
 
 def _expand_checks(raw_checks: list[dict], parts: dict[str, Part]) -> tuple[Equation, ...]:
@@ -111,7 +112,7 @@ def _part(raw_part: dict, prefix: str, figures: dict[str, Figure]) -> Part:
         tables.append(Table(rows, cols))
         for row in rows:
             for col in cols:
-                key = f"{raw_part['key']}.{row.key}.{col.key}"
+                key = figure_key(raw_part["key"], row.key, col.key)
                 figures[key] = Figure(
                     key=key,
                     part=raw_part["key"],

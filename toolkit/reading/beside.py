@@ -20,7 +20,7 @@ LABEL_REACH = 40  # cells searched left of (rows) and above (columns) a named ce
 def _tables(format_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(part key, figure keys in row-major order) of every table of a format."""
     fmt = spec.get(format_id)
-    return tuple((part.key, tuple(f"{part.key}.{r.key}.{c.key}" for r in table.rows for c in table.columns))
+    return tuple((part.key, tuple(k for row in table.keys(part.key) for k in row))
                  for part in fmt.parts for table in part.tables)
 
 

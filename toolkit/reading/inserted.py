@@ -24,7 +24,7 @@ def inserted(book: Book, fmt: spec.Format, places: dict[str, tuple[str, str]]) -
     out = []
     for part in fmt.parts:
         for table in part.tables:
-            keys = [[f"{part.key}.{r.key}.{c.key}" for c in table.columns] for r in table.rows]
+            keys = table.keys(part.key)
             for axis, lines in (("行", keys), ("列", [list(col) for col in zip(*keys)])):
                 for gap in _gaps(fmt, lines, places, by_row=axis == "行"):
                     out.append(_finding(book, fmt, part, axis, *gap))
