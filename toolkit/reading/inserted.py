@@ -27,7 +27,7 @@ def inserted(book: Book, fmt: spec.Format, places: dict[str, tuple[str, str]]) -
             keys = table.keys(part.key)
             for axis, lines in (("行", keys), ("列", [list(col) for col in zip(*keys)])):
                 for gap in _gaps(fmt, lines, places, by_row=axis == "行"):
-                    out.append(_finding(book, fmt, part, axis, *gap))
+                    out.append(_finding(book, part, axis, *gap))
     return out
 
 
@@ -59,7 +59,7 @@ def _gaps(fmt: spec.Format, lines: list[list[str]], places, *, by_row: bool) -> 
         yield label(fa), label(fb), places[a][0], first, extra, across
 
 
-def _finding(book: Book, fmt: spec.Format, part, axis: str, before: str, after: str, sheet: str,
+def _finding(book: Book, part: spec.Part, axis: str, before: str, after: str, sheet: str,
              first: int, count: int, across: list[int]) -> Finding:
     refs = [ref_of(n, c) if axis == "行" else ref_of(c, n) for n in range(first, first + count) for c in across]
     try:
@@ -70,8 +70,7 @@ def _finding(book: Book, fmt: spec.Format, part, axis: str, before: str, after: 
              and cell.value is not None and str(cell.value).strip()]
     where = ref_of(first, across[0]) if axis == "行" else ref_of(across[0], first)
     quoted = "、".join(f"“{t}”" for t in typed[:SHOWN]) + (" 等" if len(typed) > SHOWN else "")
-    said = (f"，其中填写的{quoted}不计入任何数字"
-            if typed else "")
+    said = f"，其中填写的{quoted}不计入任何数字" if typed else ""
     return Finding.of("S2", sheet=sheet, cell=where, detail=(
         f"第{part.number}部分“{before}”与“{after}”两{axis}之间插入了 {count} {axis}{said}；"
         f"请删除插入的{axis}，按模板原样填写"))
