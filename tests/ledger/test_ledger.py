@@ -100,6 +100,15 @@ def test_two_writers_at_once_lose_nothing(tmp_path):
         assert ledger.rows("SELECT COUNT(DISTINCT sha256) FROM files")[0][0] == 600
 
 
+def test_an_agency_listed_twice_is_recorded_by_its_first_row(tmp_path):
+    """As mail and distribute address it: remind and status must not use the second row."""
+    with Ledger(tmp_path / "l.db") as ledger:
+        ledger.record_roster([RosterEntry("甲局", "张三", "jia@example.cn"), RosterEntry("乙局", "李四", "yi@example.cn"),
+                              RosterEntry("甲局 ", "王五", "jia2@example.cn")])
+        rows = ledger.rows("SELECT name, contact, email, position FROM agencies ORDER BY position")
+    assert [tuple(r) for r in rows] == [("甲局", "张三", "jia@example.cn", 0), ("乙局", "李四", "yi@example.cn", 1)]
+
+
 def test_a_ledger_created_by_another_command_while_this_one_opens_it(tmp_path, monkeypatch):
     """Between reading the ledger's version and counting its tables, another command
     creates the ledger: it is a new ledger of ours, not another program's database."""

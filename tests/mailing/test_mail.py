@@ -240,6 +240,26 @@ def test_distribute_sends_each_agency_its_own_template(server, templates):
     assert again.sent == []
 
 
+def test_an_agency_listed_twice_gets_the_template_of_its_first_row(tmp_path):
+    """The roster lists 甲局 twice: the batch makes a second, renamed template (with the
+    second row's contact); mail goes by the first row, and so does the template sent."""
+    from toolkit.template.batch import write_batch
+
+    entries = [RosterEntry(JIA, "张三", "jia@example.cn", row=2), RosterEntry(YI, "李四", ADDR[YI], row=3),
+               RosterEntry(JIA, "王五", "jia2@example.cn", row=4)]
+    paths = write_batch(entries, tmp_path / "模板", year=YEAR)
+    assert [p.name for p in paths] == [f"{JIA}_{YEAR}年政府信息公开年度报表.xlsx",
+                                       f"{YI}_{YEAR}年政府信息公开年度报表.xlsx",
+                                       f"{JIA}_{YEAR}年政府信息公开年度报表_2.xlsx"]
+    run = distribute_templates(tmp_path / "模板", entries, SmtpSettings(), deadline=DEADLINE, dry_run=True,
+                               today=TODAY)
+    assert any("出现了多次" in n for n in run.notes)
+    msg = BytesParser(policy=policy.default).parsebytes((tmp_path / "模板" / "outbox" / f"{JIA}_填报模板.eml").read_bytes())
+    assert msg["to"].addresses[0].addr_spec == "jia@example.cn"
+    (part,) = attachments(msg)
+    assert part.get_content() == paths[0].read_bytes()  # 张三's, not 王五's
+
+
 def test_distribute_year_filter_and_missing_template(server, tmp_path):
     d = tmp_path / "t"
     make_template(d / f"{JIA}_{YEAR}年政府信息公开年度报表.xlsx", JIA)

@@ -124,11 +124,16 @@ class Ledger:
 
     def record_roster(self, entries: Iterable) -> None:
         """The roster as given (name, contact, email, code), in its order; an agency
-        no longer listed keeps its history but moves to the end."""
+        listed twice by its first row (as mail addresses it); an agency no longer listed
+        keeps its history but moves to the end."""
         at = now()
+        seen: set[str] = set()
         with self.transaction() as db:
             db.execute("UPDATE agencies SET position = position + 1000000")
             for i, e in enumerate(entries):
+                if normalize_agency(e.name) in seen:  # listed twice: its first row, as mail goes
+                    continue
+                seen.add(normalize_agency(e.name))
                 db.execute("INSERT INTO agencies(name, key, contact, email, code, position, updated_at)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
                            " contact=excluded.contact, email=excluded.email, code=excluded.code,"

@@ -41,6 +41,7 @@ from toolkit.mailing.outcomes import (  # noqa: F401  (MailRun, Outcome: the API
     Outcome,
 )
 from toolkit.mailing.recording import record_outgoing
+from toolkit.template.batch import batch_filename
 from toolkit.mailing.sentlog import (
     CONFIRMATION,
     FAILED,
@@ -171,8 +172,12 @@ def distribute_templates(template_dir: str | Path, roster_entries: list[RosterEn
         if not candidates:
             run.outcomes.append(Outcome(entry.name, TEMPLATE, MISSING, detail=f"{template_dir} 中没有该单位的模板"))
             continue
-        # Several (other years, a copy): the newest year, then the stamped one.
-        chosen = max(candidates, key=lambda t: (t.year or 0, t.agency is not None, t.path.name))
+        # Several (other years, a copy): the newest year, then the stamped one, then the one
+        # named as the batch names an agency's own (an agency listed twice on the roster got
+        # a renamed second one, with the second row's contact: the first row is the one used).
+        chosen = max(candidates, key=lambda t: (t.year or 0, t.agency is not None,
+                                                t.year is not None and t.path.name == batch_filename(entry.name, t.year),
+                                                t.path.name))
         if len(candidates) > 1:
             others = "、".join(t.path.name for t in candidates if t is not chosen)
             run.notes.append(f"{entry.name} 有多个模板，发送《{chosen.path.name}》，未发送：{others}")
