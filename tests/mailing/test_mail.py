@@ -456,7 +456,7 @@ def test_cli_distribute_dry_run_into_out_dir(templates, roster, tmp_path):
 
 def test_cli_bad_deadline_and_missing_findings(tmp_path, roster):
     r = CliRunner().invoke(app, ["distribute", str(tmp_path), "--roster", str(roster), "--deadline", "明年"])
-    assert r.exit_code == 1 and "截止日期“明年”无法识别" in r.output
+    assert r.exit_code == 2 and "截止日期“明年”无法识别" in r.output
     r = CliRunner().invoke(app, ["mail", str(tmp_path), "--roster", str(roster), "--dry-run"])
     assert r.exit_code == 1 and "findings.json" in r.output and "disclosure check" in r.output
     assert "Traceback" not in r.output

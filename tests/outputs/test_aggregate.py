@@ -265,8 +265,8 @@ def test_cli_aggregate(three, tmp_path):
     assert out.is_file()
 
     res = CliRunner().invoke(app, ["aggregate", str(tmp_path / "没有这个文件夹"), "-o", str(out)])
-    assert res.exit_code == 1
-    assert "找不到" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 2  # a mistyped path is wrong usage, as in check
+    assert "找不到要汇总的文件或文件夹" in res.output and "Traceback" not in res.output
 
 
 def test_nothing_to_roll_up_is_a_clear_message(tmp_path):

@@ -29,6 +29,10 @@ def register(app) -> None:
         if output.suffix.lower() != ".xlsx":
             say(f"汇总表文件名应以 .xlsx 结尾：{output}", err=True)
             raise typer.Exit(2)
+        missing = [str(s) for s in sources if not s.exists()]
+        if missing:  # a mistyped path is wrong usage, as in check
+            say(f"找不到要汇总的文件或文件夹：{'、'.join(missing)}", err=True)
+            raise typer.Exit(2)
         # Read only: a ledger that exists says when returns were received; none is made.
         book = open_ledger(ledger) if ledger_path(ledger).is_file() else None
         try:

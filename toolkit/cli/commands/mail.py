@@ -122,9 +122,9 @@ def parse_date(text: str) -> date:
         if not m:
             raise ValueError
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        _fail(f"截止日期“{text}”无法识别，请写成 2026-01-31 这样的形式")
-        raise  # unreachable: _fail exits
+    except ValueError:  # wrong usage (exit 2), as a bad --year is
+        say(f"截止日期“{text}”无法识别，请写成 2026-01-31 这样的形式", err=True)
+        raise typer.Exit(2) from None
 
 
 def _run(work, roster: Path | None, dry_run: bool, ledger: Path | None, options: dict) -> None:
