@@ -41,7 +41,6 @@ from toolkit.mailing.outcomes import (  # noqa: F401  (MailRun, Outcome: the API
     Outcome,
 )
 from toolkit.mailing.recording import record_outgoing
-from toolkit.template.batch import batch_filename
 from toolkit.mailing.sentlog import (
     CONFIRMATION,
     FAILED,
@@ -66,6 +65,7 @@ from toolkit.mailing.sources import (
 from toolkit.mailing.transport import MailError, Refused, SmtpTransport
 from toolkit.outputs.choice import rank
 from toolkit.reading.roster import RosterEntry
+from toolkit.template.batch import batch_filename
 
 
 def send_feedback(outdir: str | Path, roster_entries: list[RosterEntry], settings: SmtpSettings, *,
