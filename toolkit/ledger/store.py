@@ -131,14 +131,15 @@ class Ledger:
         with self.transaction() as db:
             db.execute("UPDATE agencies SET position = position + 1000000")
             for i, e in enumerate(entries):
-                if normalize_agency(e.name) in seen:  # listed twice: its first row, as mail goes
+                key = normalize_agency(e.name)
+                if key in seen:  # listed twice: its first row, as mail goes
                     continue
-                seen.add(normalize_agency(e.name))
+                seen.add(key)
                 db.execute("INSERT INTO agencies(name, key, contact, email, code, position, updated_at)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
                            " contact=excluded.contact, email=excluded.email, code=excluded.code,"
                            " position=excluded.position, updated_at=excluded.updated_at",
-                           (e.name, normalize_agency(e.name), e.contact, e.email, e.code, i, at))
+                           (e.name, key, e.contact, e.email, e.code, i, at))
 
     def set_campaign(self, **values: object) -> None:
         with self.transaction() as db:

@@ -133,8 +133,7 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
             head = " ".join(x for x in (f.sheet or "", where) if x)
             console.print(Text.assemble("  ", f"{shown(head)}  " if head else "",
                                         (f"{f.rule} {SEVERITY_ZH[f.severity]}", colour_of(f))))
-            for line in fold(shown(f.message), console.width - 4):
-                console.print(Text("    " + line), soft_wrap=True)
+            _print_folded(console, shown(f.message))
     console.print(f"共 {len(batch.reports)} 个文件：通过 {counts['pass']}，需修改 {counts['fail']}，"
                   f"无法读取 {counts['unreadable']}。")
     if not detailed:  # the files are not listed above: who needs to act, at least
@@ -171,6 +170,12 @@ def print_batch(console: Console, batch, *, detailed: bool) -> None:
                           soft_wrap=True)
 
 
+def _print_folded(console: Console, text: str, indent: int = 4) -> None:
+    """``text`` under a heading line, indented and folded as 中文 is set (cli.fold)."""
+    for line in fold(text, console.width - indent):
+        console.print(Text(" " * indent + line), soft_wrap=True)
+
+
 def colour_of(finding) -> str:
     return "red" if finding.severity == "error" else "yellow"
 
@@ -184,5 +189,4 @@ def rules_command() -> None:
     for r in rules().values():
         console.print()
         console.print(Text(f"{r.id}  {SEVERITY_ZH[r.severity]}  {r.title}", style="bold"))
-        for line in fold(r.explained, console.width - 4):
-            console.print(Text("    " + line), soft_wrap=True)
+        _print_folded(console, r.explained)
