@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.common.agency import normalize_agency
+from toolkit.common.agency import first_rows
 from toolkit.ledger import schema
 
 DEFAULT_NAME = "disclosure.db"
@@ -127,14 +127,10 @@ class Ledger:
         listed twice by its first row (as mail addresses it); an agency no longer listed
         keeps its history but moves to the end."""
         at = now()
-        seen: set[str] = set()
+        firsts, _repeats = first_rows(entries)  # listed twice: its first row, as mail goes
         with self.transaction() as db:
             db.execute("UPDATE agencies SET position = position + 1000000")
-            for i, e in enumerate(entries):
-                key = normalize_agency(e.name)
-                if key in seen:  # listed twice: its first row, as mail goes
-                    continue
-                seen.add(key)
+            for i, (key, e) in enumerate(firsts.items()):
                 db.execute("INSERT INTO agencies(name, key, contact, email, code, position, updated_at)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
                            " contact=excluded.contact, email=excluded.email, code=excluded.code,"

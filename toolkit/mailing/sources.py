@@ -11,7 +11,7 @@ from email.headerregistry import Address
 from email.utils import getaddresses
 from pathlib import Path, PurePath
 
-from toolkit.common.agency import normalize_agency
+from toolkit.common.agency import first_rows, normalize_agency
 from toolkit.common.oserrors import why
 from toolkit.formats import stamp
 from toolkit.formats.catalogue import rule
@@ -58,13 +58,10 @@ class RosterIndex:
     """Finds the roster entry an agency name or a file name belongs to."""
 
     def __init__(self, entries: list[RosterEntry]):
-        self._by_name: dict[str, RosterEntry] = {}
-        self.duplicates: list[str] = []  # 中文 notes: an agency listed twice gets one message
-        for e in entries:
-            first = self._by_name.setdefault(normalize_agency(e.name), e)
-            if first is not e:
-                where = f"（第 {first.row} 行）" if first.row else ""
-                self.duplicates.append(f"单位名单中“{e.name}”出现了多次，只按第一次{where}的邮箱发送一封")
+        self._by_name, repeats = first_rows(entries)
+        # 中文 notes: an agency listed twice gets one message
+        self.duplicates = [f"单位名单中“{e.name}”出现了多次，只按第一次{f'（第 {first.row} 行）' if first.row else ''}"
+                           "的邮箱发送一封" for e, first in repeats]
         self.entries = list(self._by_name.values())  # roster order, each agency once
 
     def find(self, agency: str | None) -> RosterEntry | None:
