@@ -67,3 +67,18 @@ def test_pandera_gets_the_failing_cells_and_the_columns_their_checks_read(tmp_pa
     terms = {t.key for eq in anchored for t in (*eq.lhs, *eq.rhs)}
     assert terms <= set(handed[-1].columns) < set(numbers.columns)  # the terms, not every figure
     assert set(handed[-1].index) == {i for i, _ in failing}
+
+
+def test_clean_tells_exactly_the_files_validate_finds_nothing_in(tmp_path):
+    """A batch keeps for validate() only the files clean() does not pass (check_files):
+    clean() never passes a file validate() has a finding on, and holds back no other
+    but one with a whole number a float does not hold exactly (summed as validate sums it)."""
+    from toolkit.template.writer import write_template
+
+    changes = [*MISTAKES, {"p3.open.natural": 10**17}]
+    results = [read_return(filled_return(tmp_path / f"{i}.xlsx", c)) for i, c in enumerate(changes)]
+    write_template(tmp_path / "unfilled.xlsx", spec.get("gov-2021"), agency="某局", year=2023)
+    results.append(read_return(tmp_path / "unfilled.xlsx"))
+    found = validate.validate(results)
+    assert validate.clean(results) == [not f for f in found[:-2]] + [False, False]
+    assert found[-1] and found[0] == [] and found[7] == [] and all(found[1:7])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from toolkit.checking import narrative
 from toolkit.checking.pool import default_workers, pooled
-from toolkit.checking.validate import CHUNK, validate
+from toolkit.checking.validate import clean, validate
 from toolkit.common import ownership
 from toolkit.common.layout import (
     ANNOTATED_DIR,
@@ -32,6 +32,8 @@ SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
 # Published reports (read by toolkit.reading.published); a file's content decides its form.
 PUBLISHED_SUFFIXES = (".pdf", ".docx", ".doc", ".wps", ".html", ".htm", ".mht", ".mhtml", ".txt", ".md")
 POOL_THRESHOLD = 8  # fewer files than this are read in-process: a pool costs more
+SCREEN = 200  # results screened at a time while the workers read on (check_files)
+WAITING = 200  # failing files validated together (pandera's cost is per call, not per file)
 
 
 
@@ -165,16 +167,15 @@ def _report(result: ReadResult, findings: list[Finding]) -> FileReport:
     return report
 
 
-def reports_of(results: list[ReadResult], *, previous=None) -> list[FileReport]:
-    """Validate read results (with last year's figures when ``previous`` matches)."""
+def _previous_of(results: list[ReadResult], previous) -> tuple[dict[int, dict], dict[int, str]]:
+    """Last year's figures and file name for each result ``previous`` matched, by position."""
     prev_figures, prev_source = {}, {}
     if previous is not None:
         for i, r in enumerate(results):
             shell = _report(r, [])
             prev_figures[i] = previous.figures_for(shell)
             prev_source[i] = previous.source_for(shell)
-    findings = validate(results, previous=prev_figures, previous_source=prev_source)
-    return [_report(r, f) for r, f in zip(results, findings)]
+    return prev_figures, prev_source
 
 
 def read_reports(paths: Iterable[str | os.PathLike], *, workers: int | None = None,
@@ -189,17 +190,42 @@ def check_files(files: list[Path], *, workers: int | None = None, limits: Limits
     """Read and validate ``files``: their reports, and how they matched ``last_year``
     (previous.PreviousMatch, or None without it).
 
-    Results are validated a chunk at a time (``validate.CHUNK`` files stacked in one
-    frame), then kept only as compact reports: memory stays flat in the batch size."""
+    Results are screened a small chunk at a time while the workers read on (validate.clean):
+    a file every check passes becomes its report at once; the others wait, ``WAITING``
+    of them, to be validated together (a pandera call costs about the same for one file
+    or two hundred), the last ones after the last file is read.  Only compact reports
+    are kept: memory stays flat in the batch size."""
     from toolkit.checking.previous import match_previous
 
-    reports: list[FileReport] = []
+    reports: list[FileReport | None] = []
+    waiting: list[tuple[int, ReadResult, dict, str]] = []  # (slot in reports, result, last year's)
     match = None
     results = iter_results(files, workers=workers, limits=limits, expect=expect, progress=progress)
-    for chunk in _chunks(results, CHUNK):
+    for chunk in _chunks(results, SCREEN):
         part = None
         if last_year is not None:
             part = match_previous([_report(r, []) for r in chunk], last_year)
             match = part if match is None else match.merged(part)
-        reports.extend(reports_of(chunk, previous=part))
+        prev_figures, prev_source = _previous_of(chunk, part)
+        for i, (r, ok) in enumerate(zip(chunk, clean(chunk, previous=prev_figures))):
+            if ok:
+                reports.append(_report(r, []))
+            else:
+                waiting.append((len(reports), r, prev_figures.get(i, {}), prev_source.get(i, "")))
+                reports.append(None)
+        if len(waiting) >= WAITING:
+            _validate_waiting(reports, waiting)
+    _validate_waiting(reports, waiting)
     return reports, match
+
+
+def _validate_waiting(reports: list[FileReport | None], waiting: list) -> None:
+    """Validate the waiting results together and put their reports in their slots."""
+    if not waiting:
+        return
+    results = [r for _, r, _, _ in waiting]
+    findings = validate(results, previous={n: w[2] for n, w in enumerate(waiting)},
+                        previous_source={n: w[3] for n, w in enumerate(waiting)})
+    for (slot, r, _, _), found in zip(waiting, findings):
+        reports[slot] = _report(r, found)
+    waiting.clear()

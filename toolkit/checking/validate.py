@@ -71,15 +71,38 @@ def validate(results: Sequence[ReadResult], *, previous: dict[int, dict[str, flo
     """Findings on the figures of each result (same order).  ``previous`` maps a result's
     position to last year's figures of the same agency (for R7/R8)."""
     out: list[list[Finding]] = [[] for _ in results]
-    groups: dict[str, list[int]] = {}
-    for i, r in enumerate(results):
-        if r.unreadable is None and r.format_id and r.checkable:
-            groups.setdefault(r.format_id, []).append(i)
-    for format_id, positions in groups.items():
+    for format_id, positions in _groups(results).items():
         for start in range(0, len(positions), CHUNK):
             chunk = positions[start:start + CHUNK]
             _validate_chunk(format_id, results, chunk, out, previous or {}, previous_source or {})
     return out
+
+
+def clean(results: Sequence[ReadResult], *, previous: dict[int, dict[str, float]] | None = None) -> list[bool]:
+    """Which results validate() would give no finding, told by the schemas' own checks
+    run on the batch frames (as _failures screens): no pandera call, no message.  A
+    batch screens each small chunk as it is read and keeps only the rest for validate():
+    pandera's cost is per call, and so it is paid once for a batch's failing files."""
+    out = [True] * len(results)
+    for format_id, positions in _groups(results).items():
+        cls_frame, num_frame = frames(format_id, results, positions, previous or {})
+        schemas_ = _schemas(format_id)
+        bad = cls_frame.isin(BLANK_CODES).all(axis=1).to_numpy().copy()  # unfilled, whatever blank may be
+        for schema, frame in zip(schemas_, (cls_frame, num_frame, num_frame)):
+            bad |= _failing_cells(schema, frame).any(axis=1)
+        exact = {i for i, _ in _exact_numbers(format_id, results, positions, previous or {})}
+        for i, failing in zip(positions, bad.tolist()):
+            out[i] = not failing and i not in exact  # an exact whole number: summed as validate() sums it
+    return out
+
+
+def _groups(results: Sequence[ReadResult]) -> dict[str, list[int]]:
+    """Positions of the checkable results, by format."""
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(results):
+        if r.unreadable is None and r.format_id and r.checkable:
+            groups.setdefault(r.format_id, []).append(i)
+    return groups
 
 
 def frames(format_id: str, results: Sequence[ReadResult], positions: list[int],
@@ -249,19 +272,21 @@ def _order(format_id: str) -> dict[str, int]:
 
 
 def _term_name(fmt: spec.Format, eq: spec.Equation, term: spec.Term) -> str:
-    return _term_name_of(fmt.id, eq, term)
+    # Keyed by strings: hashing the equation itself (tuples of terms) cost more than the name.
+    return _term_name_of(fmt.id, eq.rule, eq.anchor, term.key, term.last_year)
 
 
 @cache
-def _term_name_of(format_id: str, eq: spec.Equation, term: spec.Term) -> str:
+def _term_name_of(format_id: str, rule: str, anchor: str, key: str, last_year: bool) -> str:
     fmt = spec.get(format_id)
-    figure = fmt.figures.get(term.key)
+    figure = fmt.figures.get(key)
     if figure is None:
-        return term.key
+        return key
+    eq = _equations(format_id)[(rule, anchor)]
     rows = {fmt.figures[t.key].row for t in (*eq.lhs, *eq.rhs) if t.key in fmt.figures}
     # Terms along one row differ by column; along one column, by row.
     label = figure.column_label if len(rows) == 1 else figure.row_label
-    return ("上年" if term.last_year else "") + label.short
+    return ("上年" if last_year else "") + label.short
 
 
 def _term_value(row: dict, term: spec.Term) -> float:
