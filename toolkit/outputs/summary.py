@@ -82,7 +82,10 @@ def _display_names(reports: list[FileReport]) -> dict[str, str]:
         root = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
     except ValueError:  # different drives
         root = ""
-    return {r.path: (os.path.relpath(p, root) if root else p) for r, p in zip(reports, paths)}
+    if not root:
+        return {r.path: p for r, p in zip(reports, paths)}
+    prefix = root if root.endswith(os.sep) else root + os.sep  # every path lies under root
+    return {r.path: p[len(prefix):] for r, p in zip(reports, paths)}
 
 
 def _problems(report: FileReport) -> str:
