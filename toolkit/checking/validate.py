@@ -87,7 +87,8 @@ def clean(results: Sequence[ReadResult], *, previous: dict[int, dict[str, float]
     for format_id, positions in _groups(results).items():
         cls_frame, num_frame = frames(format_id, results, positions, previous or {})
         schemas_ = _schemas(format_id)
-        bad = cls_frame.isin(BLANK_CODES).all(axis=1).to_numpy().copy()  # unfilled, whatever blank may be
+        # A template returned untouched is a finding (UNFILLED) even if a format let blanks pass.
+        bad = cls_frame.isin(BLANK_CODES).all(axis=1).to_numpy().copy()
         for schema, frame in zip(schemas_, (cls_frame, num_frame, num_frame)):
             bad |= _failing_cells(schema, frame).any(axis=1)
         exact = {i for i, _ in _exact_numbers(format_id, results, positions, previous or {})}
