@@ -167,15 +167,12 @@ def _report(result: ReadResult, findings: list[Finding]) -> FileReport:
     return report
 
 
-def _previous_of(results: list[ReadResult], previous) -> tuple[dict[int, dict], dict[int, str]]:
-    """Last year's figures and file name for each result ``previous`` matched, by position."""
-    prev_figures, prev_source = {}, {}
-    if previous is not None:
-        for i, r in enumerate(results):
-            shell = _report(r, [])
-            prev_figures[i] = previous.figures_for(shell)
-            prev_source[i] = previous.source_for(shell)
-    return prev_figures, prev_source
+def _previous_of(shells: list[FileReport], previous) -> tuple[dict[int, dict], dict[int, str]]:
+    """Last year's figures and file name for each report ``previous`` matched, by position."""
+    if previous is None:
+        return {}, {}
+    return ({i: previous.figures_for(shell) for i, shell in enumerate(shells)},
+            {i: previous.source_for(shell) for i, shell in enumerate(shells)})
 
 
 def read_reports(paths: Iterable[str | os.PathLike], *, workers: int | None = None,
@@ -202,11 +199,12 @@ def check_files(files: list[Path], *, workers: int | None = None, limits: Limits
     match = None
     results = iter_results(files, workers=workers, limits=limits, expect=expect, progress=progress)
     for chunk in _chunks(results, SCREEN):
-        part = None
+        part, shells = None, []
         if last_year is not None:
-            part = match_previous([_report(r, []) for r in chunk], last_year)
+            shells = [_report(r, []) for r in chunk]
+            part = match_previous(shells, last_year)
             match = part if match is None else match.merged(part)
-        prev_figures, prev_source = _previous_of(chunk, part)
+        prev_figures, prev_source = _previous_of(shells, part)
         for i, (r, ok) in enumerate(zip(chunk, clean(chunk, previous=prev_figures))):
             if ok:
                 reports.append(_report(r, []))
